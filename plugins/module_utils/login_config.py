@@ -1,0 +1,306 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Parser and editor for mgetty's login.config.
+
+mgetty reads the file line by line (fgetline): a line ending in a backslash
+continues on the next one, a line whose first non-blank character is ``#``
+is a comment.  Fields are separated by blanks (isspace).  Format version 1::
+
+    name  userid  utmp  program  [args...]
+
+Format version 2 starts with a ``!version 2`` line and has an extra column
+after the name: ``Y`` (only right after a callback), ``N`` (never right
+after a callback) or ``-`` (either)::
+
+    name  Y|N|-  userid  utmp  program  [args...]
+
+mgetty takes the first line whose key matches the typed name; a key may
+start and/or end with ``*``.  Lines this code does not touch are kept byte
+for byte.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import re
+
+# C isspace() in the "C" locale
+_SPACE_CHARS = ' \t\n\v\f\r'
+_SPLIT_RE = re.compile(r'[ \t\n\v\f\r]+')
+_LEADING_RE = re.compile(r'^[ \t\v\f\r]*')
+
+MAX_ARGS = 8          # argv[0] + 8 arguments = mgetty's limit of 9
+SPECIAL_NAMES = ('/AutoPPP/', '/FIDO/')
+AFTER_CALLBACK_CHOICES = ('-', 'Y', 'N')
+
+
+class LoginConfigError(Exception):
+    pass
+
+
+def split_fields(text):
+    return [f for f in _SPLIT_RE.split(text) if f]
+
+
+def split_physical_lines(text):
+    """Split on '\\n' only, keeping the line ends (the last may lack one)."""
+    if not text:
+        return []
+    parts = text.split('\n')
+    lines = [p + '\n' for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+class Line(object):
+    """One logical line: one or more physical lines (continuations)."""
+
+    BLANK = 'blank'
+    COMMENT = 'comment'
+    VERSION = 'version'
+    ENTRY = 'entry'
+
+    def __init__(self, raw, kind, fields=None):
+        self.raw = raw
+        self.kind = kind
+        self.fields = fields or []
+
+    @property
+    def key(self):
+        return self.fields[0] if self.kind == self.ENTRY else None
+
+    def __repr__(self):
+        return 'Line(%r, %r)' % (self.kind, self.raw)
+
+
+def _logical_text(raw):
+    """Join continuation lines the way mgetty's fgetline does."""
+    out = []
+    for phys in split_physical_lines(raw):
+        content = phys[:-1] if phys.endswith('\n') else phys
+        if content.endswith('\\'):
+            content = content[:-1]
+        out.append(content)
+    return ''.join(out)
+
+
+def _classify(raw):
+    text = _logical_text(raw)
+    stripped = text.strip(_SPACE_CHARS)
+    if not stripped:
+        return Line(raw, Line.BLANK)
+    if stripped.startswith('#'):
+        return Line(raw, Line.COMMENT)
+    fields = split_fields(text)
+    if fields[0] == '!version':
+        return Line(raw, Line.VERSION, fields)
+    return Line(raw, Line.ENTRY, fields)
+
+
+def parse_lines(text):
+    lines = []
+    pending = ''
+    for phys in split_physical_lines(text):
+        content = phys[:-1] if phys.endswith('\n') else phys
+        pending += phys
+        if content.endswith('\\') and phys.endswith('\n'):
+            continue
+        lines.append(_classify(pending))
+        pending = ''
+    if pending:
+        lines.append(_classify(pending))
+    return lines
+
+
+def is_wildcard(key):
+    return '*' in key
+
+
+class LoginConfig(object):
+    """An editable login.config document."""
+
+    def __init__(self, text=''):
+        self.lines = parse_lines(text)
+        self.version = 1
+        for line in self.lines:
+            if line.kind == Line.VERSION:
+                value = line.fields[1] if len(line.fields) > 1 else ''
+                if value not in ('1', '2'):
+                    raise LoginConfigError("unsupported login.config version line %r"
+                                           % line.raw.rstrip('\n'))
+                self.version = int(value)
+                break
+
+    # -- reading -------------------------------------------------------
+    def text(self):
+        return ''.join(line.raw for line in self.lines)
+
+    def entry_lines(self):
+        return [line for line in self.lines if line.kind == Line.ENTRY]
+
+    def entry_dict(self, line):
+        return fields_to_entry(line.fields, self.version)
+
+    def entries(self):
+        return [self.entry_dict(line) for line in self.entry_lines()]
+
+    def find(self, key):
+        return [i for i, line in enumerate(self.lines)
+                if line.kind == Line.ENTRY and line.key == key]
+
+    # -- writing -------------------------------------------------------
+    def _ensure_final_newline(self):
+        if self.lines and not self.lines[-1].raw.endswith('\n'):
+            self.lines[-1].raw += '\n'
+
+    def render(self, entry):
+        return render_fields(entry_to_fields(entry, self.version))
+
+    def set_entry(self, entry):
+        """Make *entry* present.  Returns 'added', 'updated' or None."""
+        fields = entry_to_fields(entry, self.version)
+        idx = self.find(entry['name'])
+        result = None
+        if idx:
+            first = idx[0]
+            if self.lines[first].fields != fields:
+                self.lines[first] = Line(render_fields(fields), Line.ENTRY, fields)
+                result = 'updated'
+            for i in reversed(idx[1:]):
+                del self.lines[i]
+                result = 'updated'
+            return result
+        new = Line(render_fields(fields), Line.ENTRY, fields)
+        pos = None
+        if not is_wildcard(entry['name']):
+            for i, line in enumerate(self.lines):
+                if line.kind == Line.ENTRY and is_wildcard(line.key):
+                    pos = i
+                    break
+        if pos is None:
+            self._ensure_final_newline()
+            self.lines.append(new)
+        else:
+            self.lines.insert(pos, new)
+        return 'added'
+
+    def remove_entry(self, key):
+        idx = self.find(key)
+        for i in reversed(idx):
+            del self.lines[i]
+        return bool(idx)
+
+    def convert(self, version):
+        """Convert the document to *version*; returns a list of warnings."""
+        warnings = []
+        if version == self.version:
+            return warnings
+        if version == 2:
+            pos = len(self.lines)
+            for i, line in enumerate(self.lines):
+                if line.kind not in (Line.BLANK, Line.COMMENT):
+                    pos = i
+                    break
+            for line in self.lines:
+                if line.kind == Line.ENTRY:
+                    key = line.fields[0]
+                    lead = _LEADING_RE.match(line.raw).end()
+                    if line.raw[lead:lead + len(key)] == key:
+                        k = lead + len(key)
+                        line.raw = line.raw[:k] + '\t-' + line.raw[k:]
+                    else:  # pragma: no cover - key always starts the line
+                        line.raw = render_fields([key, '-'] + line.fields[1:])
+                    line.fields = [key, '-'] + line.fields[1:]
+            if pos == len(self.lines):
+                self._ensure_final_newline()
+            self.lines.insert(pos, Line('!version 2\n', Line.VERSION, ['!version', '2']))
+        else:
+            self.lines = [line for line in self.lines if line.kind != Line.VERSION]
+            for line in self.lines:
+                if line.kind != Line.ENTRY or len(line.fields) < 2:
+                    continue
+                flag = line.fields[1]
+                if flag != '-':
+                    warnings.append("dropped after-callback flag %r of entry %r while "
+                                    "converting to version 1" % (flag, line.fields[0]))
+                m = re.match(r'^([ \t\v\f\r]*\S+)[ \t\v\f\r]+(\S+)(?=[ \t\v\f\r\n\\]|$)', line.raw)
+                new_fields = [line.fields[0]] + line.fields[2:]
+                if m and m.group(2) == flag:
+                    line.raw = line.raw[:m.end(1)] + line.raw[m.end(2):]
+                    # keep a separator when the flag was followed by the rest
+                    if split_fields(_logical_text(line.raw)) != new_fields:
+                        line.raw = render_fields(new_fields)
+                else:
+                    line.raw = render_fields(new_fields)
+                line.fields = new_fields
+        self.version = version
+        return warnings
+
+
+def render_fields(fields):
+    return '\t'.join(fields) + '\n'
+
+
+def entry_to_fields(entry, version):
+    fields = [entry['name']]
+    if version == 2:
+        fields.append(entry.get('after_callback') or '-')
+    fields.extend([entry.get('userid') or '-', entry.get('utmp') or '-', entry['program']])
+    fields.extend(entry.get('args') or [])
+    return fields
+
+
+def fields_to_entry(fields, version):
+    """Turn the fields of an entry line into a dict (missing fields None)."""
+    fields = list(fields)
+    entry = {'name': fields[0]}
+    rest = fields[1:]
+    if version == 2:
+        entry['after_callback'] = rest[0] if rest else None
+        rest = rest[1:]
+    else:
+        entry['after_callback'] = '-'
+    entry['userid'] = rest[0] if len(rest) > 0 else None
+    entry['utmp'] = rest[1] if len(rest) > 1 else None
+    entry['program'] = rest[2] if len(rest) > 2 else None
+    entry['args'] = rest[3:]
+    return entry
+
+
+def field_problem(value):
+    """Return why *value* cannot be a login.config field, or None."""
+    if value is None or value == '':
+        return 'must not be empty'
+    for ch in value:
+        if ch.isspace() or ord(ch) < 32 or ord(ch) == 127:
+            return 'must not contain whitespace or control characters'
+    if value.endswith('\\'):
+        return 'must not end with a backslash (mgetty would join the next line)'
+    return None
+
+
+def name_problem(name, allow_wildcard=True, allow_special=True):
+    """Return why *name* cannot be a login.config key, or None."""
+    problem = field_problem(name)
+    if problem:
+        return problem
+    if name.startswith('-'):
+        return 'must not start with "-"'
+    if name.startswith('#') or name.startswith('!'):
+        return 'must not start with "#" or "!"'
+    if name in SPECIAL_NAMES:
+        if allow_special:
+            return None
+        return 'must not be %s' % name
+    if '/' in name:
+        return 'must not contain "/" (only /AutoPPP/ and /FIDO/ are special keys)'
+    if '*' in name:
+        if not allow_wildcard:
+            return 'must not contain "*"'
+        if '*' in name[1:-1]:
+            return 'may only have "*" as its first and/or last character'
+    return None

@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: kernel_ppp_facts
+short_description: Facts about the kernel's PPP support
+version_added: 0.1.0
+description:
+  - Finds out whether the running kernel can do PPP over a serial line, that is whether
+    C(ppp_generic) and C(ppp_async) are built in, available as modules, or absent, which PPP
+    modules are loaded, and whether C(/dev/ppp) exists.
+  - Reads, when they exist, C(/proc/config.gz) or else C(/boot/config-RELEASE) (C(CONFIG_PPP) and
+    C(CONFIG_PPP_ASYNC), C(=y) built in, C(=m) module), C(/lib/modules/RELEASE/modules.builtin)
+    and C(modules.dep), C(/proc/modules), C(/sys/module/ppp_generic) and C(/dev/ppp) (character
+    device 108,0). The strongest evidence wins (built in, then module, then absent).
+  - Never fails because a file is missing or unreadable, and never changes anything.
+author:
+  - dialin.callback maintainers (@dialin)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  kernel_release:
+    description: Kernel release to look up; defaults to the running kernel's (C(uname -r)).
+    type: str
+  root:
+    description: Directory prefixed to every path read (for tests, or a system mounted elsewhere).
+    type: path
+    default: /
+'''
+
+EXAMPLES = r'''
+- name: Find out about PPP support
+  dialin.callback.kernel_ppp_facts:
+
+- name: Stop early on a kernel without PPP
+  ansible.builtin.assert:
+    that: ansible_facts.kernel_ppp.supported
+    fail_msg: "this kernel has no PPP support (ppp_generic/ppp_async)"
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: Facts added.
+  returned: always
+  type: complex
+  contains:
+    kernel_ppp:
+      description: PPP support of the kernel.
+      returned: always
+      type: dict
+      contains:
+        ppp_generic:
+          description: C(builtin), C(module) or C(absent).
+          type: str
+        ppp_async:
+          description: C(builtin), C(module) or C(absent).
+          type: str
+        loaded:
+          description: Names of loaded modules whose name starts with C(ppp) (from C(/proc/modules)).
+          type: list
+          elements: str
+        dev_ppp:
+          description: Whether C(/dev/ppp) exists as character device 108,0.
+          type: bool
+        sources:
+          description: Files that were read.
+          type: list
+          elements: str
+        supported:
+          description: Whether both C(ppp_generic) and C(ppp_async) are built in or modules.
+          type: bool
+      sample:
+        ppp_generic: module
+        ppp_async: module
+        loaded: [ppp_async, ppp_generic]
+        dev_ppp: true
+        sources: [/boot/config-6.1.0-18-amd64, /lib/modules/6.1.0-18-amd64/modules.builtin]
+        supported: true
+'''
+
+import gzip
+import os
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+MODULES = {'ppp_generic': 'CONFIG_PPP', 'ppp_async': 'CONFIG_PPP_ASYNC'}
+RANK = {'absent': 0, 'module': 1, 'builtin': 2}
+_KO_RE = re.compile(r'^(?P<name>[^/:\s]+)\.ko(\.(xz|gz|zst|bz2))?$')
+
+
+class Reader(object):
+    def __init__(self, root):
+        self.root = root
+        self.sources = []
+
+    def path(self, path):
+        return os.path.join(self.root, path.lstrip('/'))
+
+    def read(self, path, gz=False):
+        real = self.path(path)
+        try:
+            if gz:
+                with gzip.open(real, 'rb') as f:
+                    data = f.read()
+            else:
+                with open(real, 'rb') as f:
+                    data = f.read()
+        except (IOError, OSError, EOFError, ValueError):
+            return None
+        self.sources.append(real)
+        return data.decode('utf-8', 'replace')
+
+
+def module_name(path):
+    m = _KO_RE.match(os.path.basename(path.strip()))
+    return m.group('name').replace('-', '_') if m else None
+
+
+def gather(release, root):
+    reader = Reader(root)
+    state = dict((name, 'absent') for name in MODULES)
+
+    def raise_to(name, value):
+        if RANK[value] > RANK[state[name]]:
+            state[name] = value
+
+    config = reader.read('/proc/config.gz', gz=True)
+    if config is None:
+        config = reader.read('/boot/config-%s' % release)
+    if config is not None:
+        for name, symbol in MODULES.items():
+            m = re.search(r'^%s=([ym])\s*$' % symbol, config, re.M)
+            if m:
+                raise_to(name, 'builtin' if m.group(1) == 'y' else 'module')
+
+    builtin = reader.read('/lib/modules/%s/modules.builtin' % release)
+    if builtin is not None:
+        for line in builtin.splitlines():
+            name = module_name(line)
+            if name in state:
+                raise_to(name, 'builtin')
+
+    dep = reader.read('/lib/modules/%s/modules.dep' % release)
+    if dep is not None:
+        for line in dep.splitlines():
+            name = module_name(line.split(':', 1)[0])
+            if name in state:
+                raise_to(name, 'module')
+
+    loaded = []
+    proc_modules = reader.read('/proc/modules')
+    if proc_modules is not None:
+        for line in proc_modules.splitlines():
+            fields = line.split()
+            if fields and fields[0].startswith('ppp'):
+                loaded.append(fields[0])
+    for name in MODULES:
+        if name in loaded:
+            raise_to(name, 'module')
+        elif os.path.isdir(reader.path('/sys/module/%s' % name)):
+            # present in /sys/module but not loaded as a module: built in
+            raise_to(name, 'builtin')
+
+    dev_ppp = False
+    try:
+        st = os.stat(reader.path('/dev/ppp'))
+        dev_ppp = stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 108 and os.minor(st.st_rdev) == 0
+    except OSError:
+        pass
+
+    facts = dict(ppp_generic=state['ppp_generic'], ppp_async=state['ppp_async'],
+                 loaded=sorted(loaded), dev_ppp=dev_ppp, sources=reader.sources)
+    facts['supported'] = facts['ppp_generic'] != 'absent' and facts['ppp_async'] != 'absent'
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            kernel_release=dict(type='str'),
+            root=dict(type='path', default='/'),
+        ),
+        supports_check_mode=True,
+    )
+    release = module.params['kernel_release'] or os.uname()[2]
+    facts = gather(release, module.params['root'])
+    module.exit_json(changed=False, ansible_facts=dict(kernel_ppp=facts))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,282 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: login_config
+short_description: Manage entries of mgetty's login.config
+version_added: 0.1.0
+description:
+  - Adds, replaces or removes whole entries of mgetty's C(login.config), the table that maps the
+    name typed at mgetty's C(login:) prompt (or C(/AutoPPP/) for a caller that starts PPP at once)
+    to the program to run.
+  - An entry is identified by its name key. A present entry replaces the first line with that key,
+    keeping its position, and removes later lines with the same key. A new entry is inserted before
+    the first wildcard line (a key containing C(*)), because mgetty uses the first line that matches
+    and a wildcard would shadow it; a new wildcard entry, or any entry when there is no wildcard
+    line, is appended.
+  - Lines the task does not name are kept byte for byte; fields of written lines are separated by a TAB.
+  - Converts the file between format version 1 and format version 2 (a C(!version 2) line and an extra
+    column after the name, C(Y) for "only right after a callback", C(N) for "never right after a callback",
+    C(-) for either).
+  - The file is always made owned by root with mode C(0600); mgetty ignores it otherwise and silently
+    falls back to C(/bin/login).
+author:
+  - dialin.callback maintainers (@dialin)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  path:
+    description:
+      - Path of mgetty's C(login.config). Debian uses C(/etc/mgetty/login.config), upstream and Fedora
+        C(/etc/mgetty+sendfax/login.config).
+      - The file is created when it does not exist; its directory must exist.
+    type: path
+    default: /etc/mgetty/login.config
+  version:
+    description:
+      - Format version the file must have afterwards. When omitted the file keeps its version
+        (a new file gets version 1).
+      - Converting 1 to 2 adds a C(!version 2) line before the first line that is not a comment or blank,
+        and inserts C(-) after the name of every entry line.
+      - Converting 2 to 1 removes the version line and the second column of every entry (with a warning
+        when that column held C(Y) or C(N)).
+    type: int
+    choices: [1, 2]
+  entries:
+    description:
+      - Entries to manage, in order.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - Login name key. May be C(/AutoPPP/), C(/FIDO/), C(*), or a name with a leading and/or trailing
+            C(*) wildcard.
+          - Must not contain whitespace or control characters and must not start with C(-), C(#) or C(!).
+        type: str
+        required: true
+      userid:
+        description: User to run the program as; C(-) keeps root.
+        type: str
+        default: '-'
+      utmp:
+        description: Entry written to utmp; C(-) writes none, C(@) writes the typed name.
+        type: str
+        default: '-'
+      program:
+        description:
+          - Absolute path of the program to run. Required when O(entries[].state=present).
+        type: path
+      args:
+        description:
+          - Arguments of the program; C(@) is replaced by mgetty with the typed name.
+          - At most 8, since mgetty passes at most 9 words (program included).
+        type: list
+        elements: str
+        default: []
+      after_callback:
+        description:
+          - Value of the format version 2 column. Only written when the file is version 2.
+        type: str
+        choices: ['-', 'Y', 'N']
+        default: '-'
+      state:
+        description: Whether the entry must be present or absent.
+        type: str
+        choices: [present, absent]
+        default: present
+  backup:
+    description:
+      - Create a backup file including the timestamp information so you can get the original file back
+        if you somehow clobbered it incorrectly.
+    type: bool
+    default: false
+notes:
+  - mgetty only honours C(!version 2) (and Y/N) if it is recent enough; Debian 12's mgetty 1.2.1 is.
+  - C(/AutoPPP/) only works when mgetty was built with AUTO_PPP (Debian's is).
+seealso:
+  - module: dialin.callback.callback_user
+  - name: mgetty login.config
+    description: The template with comments shipped by mgetty.
+    link: https://manpages.debian.org/bookworm/mgetty/mgetty.8.en.html
+'''
+
+EXAMPLES = r'''
+- name: Start pppd for callers that talk PPP at once, before the catch-all line
+  dialin.callback.login_config:
+    entries:
+      - name: /AutoPPP/
+        utmp: a_ppp
+        program: /usr/sbin/pppd
+        args: [auth, -chap, +pap, login]
+
+- name: Use format version 2 and allow PPP logins only right after a callback
+  dialin.callback.login_config:
+    version: 2
+    entries:
+      - name: pppuser
+        after_callback: 'Y'
+        userid: pppuser
+        utmp: '@'
+        program: /etc/ppp/ppplogin
+      - name: guest
+        state: absent
+    backup: true
+'''
+
+RETURN = r'''
+version:
+  description: Format version of the file after the task.
+  returned: success
+  type: int
+  sample: 2
+entries:
+  description: All entries of the resulting file, in file order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Login name key.
+      type: str
+    after_callback:
+      description: Version 2 column (C(-) in a version 1 file).
+      type: str
+    userid:
+      description: User id field.
+      type: str
+    utmp:
+      description: utmp field.
+      type: str
+    program:
+      description: Program path.
+      type: str
+    args:
+      description: Program arguments.
+      type: list
+      elements: str
+  sample:
+    - name: /AutoPPP/
+      after_callback: '-'
+      userid: '-'
+      utmp: a_ppp
+      program: /usr/sbin/pppd
+      args: [auth, -chap, +pap, login]
+backup_file:
+  description: Name of the backup file that was created.
+  returned: changed and O(backup=true)
+  type: str
+  sample: /etc/mgetty/login.config.2345.2026-01-01@10:00:00~
+diff:
+  description: Content of the file before and after (in diff mode).
+  returned: always
+  type: dict
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import (
+    read_text, write_file)
+from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
+    LoginConfig, LoginConfigError, MAX_ARGS, field_problem, name_problem)
+
+
+def validate_entries(module, entries):
+    seen = set()
+    for i, e in enumerate(entries):
+        label = 'entries[%d]' % i
+        problem = name_problem(e['name'])
+        if problem:
+            module.fail_json(msg='%s.name %r %s' % (label, e['name'], problem))
+        label = 'entries[%d] (name %s)' % (i, e['name'])
+        if e['name'] in seen:
+            module.fail_json(msg='%s: name is listed more than once in entries' % label)
+        seen.add(e['name'])
+        if e['state'] == 'absent':
+            continue
+        if not e.get('program'):
+            module.fail_json(msg='%s: program is required when state=present' % label)
+        if not os.path.isabs(e['program']):
+            module.fail_json(msg='%s: program %r must be an absolute path' % (label, e['program']))
+        for field in ('userid', 'utmp', 'program'):
+            problem = field_problem(e[field])
+            if problem:
+                module.fail_json(msg='%s: %s %r %s' % (label, field, e[field], problem))
+        if len(e['args']) > MAX_ARGS:
+            module.fail_json(msg='%s: args has %d items; mgetty passes at most %d arguments '
+                                 '(9 words with the program)' % (label, len(e['args']), MAX_ARGS))
+        for j, arg in enumerate(e['args']):
+            problem = field_problem(arg)
+            if problem:
+                module.fail_json(msg='%s: args[%d] %r %s' % (label, j, arg, problem))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/etc/mgetty/login.config'),
+            version=dict(type='int', choices=[1, 2]),
+            entries=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                userid=dict(type='str', default='-'),
+                utmp=dict(type='str', default='-'),
+                program=dict(type='path'),
+                args=dict(type='list', elements='str', default=[]),
+                after_callback=dict(type='str', choices=['-', 'Y', 'N'], default='-'),
+                state=dict(type='str', choices=['present', 'absent'], default='present'),
+            )),
+            backup=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params['path']
+    entries = module.params['entries']
+    validate_entries(module, entries)
+
+    before, exists = read_text(module, path)
+    try:
+        doc = LoginConfig(before)
+    except LoginConfigError as e:
+        module.fail_json(msg='%s: %s' % (path, e))
+
+    if module.params['version'] is not None:
+        for warning in doc.convert(module.params['version']):
+            module.warn(warning)
+
+    for e in entries:
+        if e['state'] == 'absent':
+            doc.remove_entry(e['name'])
+        else:
+            if doc.version == 1 and e['after_callback'] != '-':
+                module.warn('entry %s: after_callback=%s is not written: %s is format version 1 '
+                            '(set version=2)' % (e['name'], e['after_callback'], path))
+            doc.set_entry(e)
+
+    after = doc.text()
+    result = write_file(module, path, before, after, exists, backup=module.params['backup'],
+                        private=True)
+    result['version'] = doc.version
+    result['entries'] = doc.entries()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,367 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: modem_port
+short_description: Check a modem's serial port, optionally talk to the modem
+version_added: 0.1.0
+description:
+  - Read-only checks of the serial port a modem is attached to, in this order
+    - the path exists (symlinks followed; the real device and the link target are reported);
+    - it is a character device;
+    - the kernel driver behind it (from C(/sys/class/tty/NAME/device/driver); null for a pty);
+    - UUCP lock files C(LCK..NAME) in O(lock_dir), for the name of O(path) and for the name of the
+      real device. A lock held by a live process fails the task (the module never opens a line another
+      process holds); a stale lock (its process is gone) is reported and left in place;
+    - it is a terminal (C(isatty) on a descriptor opened non-blocking, so it never waits for carrier).
+  - With O(probe=true) it then sets the line raw 8N1 at O(speed) with CLOCAL, sends C(AT), expects C(OK)
+    within O(timeout) seconds, sends C(ATI) and returns the identity lines the modem answers with.
+  - Nothing is ever changed; check mode behaves the same.
+author:
+  - dialin.callback maintainers (@dialin)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The module never changes anything; in check mode it runs the same checks (and probe).
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  path:
+    description: The modem's port, usually a symlink made by a udev rule.
+    type: path
+    default: /dev/modem
+  probe:
+    description:
+      - Talk to the modem (C(AT), then C(ATI)). Only when no lock is held on the port; do not probe a
+        port an mgetty is waiting on.
+    type: bool
+    default: false
+  timeout:
+    description: Seconds to wait for each answer of the modem.
+    type: float
+    default: 5
+  speed:
+    description: Line speed (bit/s) used for the probe.
+    type: int
+    default: 38400
+  lock_dir:
+    description: Directory of UUCP lock files.
+    type: path
+    default: /var/lock
+'''
+
+EXAMPLES = r'''
+- name: Check that /dev/modem is a free serial port
+  dialin.callback.modem_port:
+    path: /dev/modem
+
+- name: Check that a modem answers on it
+  dialin.callback.modem_port:
+    path: /dev/ttyS1
+    probe: true
+    timeout: 3
+  register: modem
+
+- name: Show the modem's identity
+  ansible.builtin.debug:
+    var: modem.probe.identity
+'''
+
+RETURN = r'''
+device:
+  description: Real path of the port (symlinks resolved).
+  returned: when the path exists
+  type: str
+  sample: /dev/ttyS1
+link_target:
+  description: Target of O(path) when it is a symlink, else null.
+  returned: always
+  type: str
+  sample: ttyS1
+is_char_device:
+  description: Whether the path is a character device.
+  returned: always
+  type: bool
+  sample: true
+is_tty:
+  description: Whether the device is a terminal.
+  returned: always
+  type: bool
+  sample: true
+driver:
+  description: Kernel driver of the port, null when unknown (for example a pseudo-terminal).
+  returned: always
+  type: str
+  sample: serial8250
+lock:
+  description: UUCP lock found for the port.
+  returned: always
+  type: dict
+  contains:
+    path:
+      description: Lock file found (null when none).
+      type: str
+    pid:
+      description: PID in the lock file.
+      type: int
+    alive:
+      description: Whether that process exists.
+      type: bool
+    stale:
+      description: Whether the lock file is left over from a process that is gone.
+      type: bool
+  sample: {path: null, pid: null, alive: false, stale: false}
+probe:
+  description: Result of the probe.
+  returned: always
+  type: dict
+  contains:
+    ok:
+      description: Whether the modem answered C(OK) to C(AT); null when not probed.
+      type: bool
+    response:
+      description: What the modem sent in answer to C(AT).
+      type: str
+    identity:
+      description: Lines the modem sent in answer to C(ATI), without the echo and C(OK).
+      type: list
+      elements: str
+  sample: {ok: true, response: "AT\r\r\nOK\r\n", identity: ["56000", "U.S. Robotics"]}
+'''
+
+import errno
+import os
+import re
+import select
+import stat
+import struct
+import termios
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+
+def read_lock_pid(lock_path):
+    """Return the PID stored in a UUCP lock file, or None if unreadable."""
+    with open(lock_path, 'rb') as f:
+        data = f.read(128)
+    text = data.strip(b' \t\r\n\x00')
+    if re.match(br'^[0-9]+$', text):
+        return int(text)
+    if len(data) == 4:
+        return struct.unpack('=i', data)[0]
+    return None
+
+
+def pid_alive(pid):
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        if e.errno == errno.EPERM:
+            return True
+        if e.errno == errno.ESRCH:
+            return False
+        raise
+    return True
+
+
+def driver_of(device):
+    name = os.path.basename(device)
+    link = os.path.join('/sys/class/tty', name, 'device', 'driver')
+    if os.path.exists(link):
+        return os.path.basename(os.path.realpath(link))
+    return None
+
+
+class Probe(object):
+    def __init__(self, fd, timeout):
+        self.fd = fd
+        self.timeout = timeout
+
+    def command(self, cmd):
+        """Send *cmd*; return (bytes received, final result or None)."""
+        os.write(self.fd, cmd + b'\r')
+        deadline = time.monotonic() + self.timeout
+        buf = b''
+        while True:
+            final = self.final_result(buf)
+            if final:
+                return buf, final
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return buf, None
+            ready, dummy, dummy = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.fd, 1024)
+            except OSError as e:
+                if e.errno in (errno.EAGAIN, errno.EINTR):
+                    continue
+                if e.errno == errno.EIO:  # other side gone (pty master closed)
+                    return buf, None
+                raise
+            if not chunk:
+                time.sleep(0.05)
+                continue
+            buf += chunk
+
+    @staticmethod
+    def lines(buf):
+        return [x.strip() for x in re.split(br'[\r\n]+', buf) if x.strip()]
+
+    def final_result(self, buf):
+        for line in self.lines(buf):
+            if line in (b'OK', b'ERROR', b'NO CARRIER'):
+                return line
+        return None
+
+
+def set_raw(fd, speed):
+    attrs = termios.tcgetattr(fd)
+    baud = getattr(termios, 'B%d' % speed)
+    iflag, oflag, cflag, lflag, ispeed, ospeed, cc = attrs
+    iflag = termios.IGNBRK | termios.IGNPAR
+    oflag = 0
+    cflag = (cflag & ~(termios.CSIZE | termios.PARENB | termios.CSTOPB | termios.CBAUD)) \
+        | termios.CS8 | termios.CREAD | termios.CLOCAL | baud
+    lflag = 0
+    cc = list(cc)
+    cc[termios.VMIN] = 0
+    cc[termios.VTIME] = 0
+    termios.tcsetattr(fd, termios.TCSANOW, [iflag, oflag, cflag, lflag, baud, baud, cc])
+    return attrs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/dev/modem'),
+            probe=dict(type='bool', default=False),
+            timeout=dict(type='float', default=5),
+            speed=dict(type='int', default=38400),
+            lock_dir=dict(type='path', default='/var/lock'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    path = p['path']
+    result = dict(changed=False, device=None, link_target=None, is_char_device=False,
+                  is_tty=False, driver=None,
+                  lock=dict(path=None, pid=None, alive=False, stale=False),
+                  probe=dict(ok=None, response=None, identity=[]))
+
+    if p['timeout'] <= 0:
+        module.fail_json(msg='timeout must be greater than 0, got %s' % p['timeout'], **result)
+    if p['probe'] and not hasattr(termios, 'B%d' % p['speed']):
+        module.fail_json(msg='speed %s is not a speed the terminal driver knows' % p['speed'], **result)
+
+    if os.path.islink(path):
+        result['link_target'] = os.readlink(path)
+    if not os.path.exists(path):
+        module.fail_json(msg='%s does not exist%s' % (
+            path, ' (dangling symlink to %s)' % result['link_target'] if result['link_target'] else ''),
+            **result)
+    device = os.path.realpath(path)
+    result['device'] = device
+
+    st = os.stat(device)
+    result['is_char_device'] = stat.S_ISCHR(st.st_mode)
+    if not result['is_char_device']:
+        module.fail_json(msg='%s (%s) is not a character device' % (path, device), **result)
+
+    result['driver'] = driver_of(device)
+
+    names = []
+    for name in (os.path.basename(path), os.path.basename(device)):
+        if name not in names:
+            names.append(name)
+    for name in names:
+        lock_path = os.path.join(p['lock_dir'], 'LCK..%s' % name)
+        if not os.path.lexists(lock_path):
+            continue
+        result['lock']['path'] = lock_path
+        try:
+            pid = read_lock_pid(lock_path)
+        except (IOError, OSError) as e:
+            module.fail_json(msg='cannot read lock file %s: %s' % (lock_path, to_native(e)), **result)
+        result['lock']['pid'] = pid
+        if pid is None:
+            module.fail_json(msg='%s is locked: lock file %s holds no PID this module can read'
+                                 % (path, lock_path), **result)
+        alive = pid_alive(pid)
+        result['lock']['alive'] = alive
+        result['lock']['stale'] = not alive
+        if alive:
+            module.fail_json(msg='%s is locked by PID %d (lock file %s)' % (path, pid, lock_path),
+                             **result)
+        module.warn('stale lock file %s (PID %d is gone); left in place' % (lock_path, pid))
+
+    flags = os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK
+    try:
+        fd = os.open(device, flags)
+    except OSError as e:
+        module.fail_json(msg='cannot open %s: %s' % (device, to_native(e)), **result)
+    try:
+        result['is_tty'] = os.isatty(fd)
+        if not result['is_tty']:
+            module.fail_json(msg='%s (%s) is not a terminal' % (path, device), **result)
+        if p['probe']:
+            run_probe(module, fd, p, result)
+    finally:
+        os.close(fd)
+    module.exit_json(**result)
+
+
+def run_probe(module, fd, p, result):
+    try:
+        old = set_raw(fd, p['speed'])
+    except termios.error as e:
+        module.fail_json(msg='cannot set %s raw at %s bit/s: %s' % (result['device'], p['speed'], e),
+                         **result)
+    try:
+        termios.tcflush(fd, termios.TCIFLUSH)
+        probe = Probe(fd, p['timeout'])
+        buf, final = probe.command(b'AT')
+        result['probe']['response'] = buf.decode('ascii', 'replace')
+        if final != b'OK':
+            result['probe']['ok'] = False
+            if not buf.strip():
+                module.fail_json(msg='no answer within %s s from the modem on %s'
+                                     % (p['timeout'], result['device']), **result)
+            module.fail_json(msg='unexpected answer: %r' % result['probe']['response'], **result)
+        result['probe']['ok'] = True
+        buf, final = probe.command(b'ATI')
+        identity = []
+        for line in probe.lines(buf):
+            if line in (b'OK', b'ATI', b'ERROR') or line.upper() == b'ATI':
+                continue
+            identity.append(line.decode('ascii', 'replace'))
+        result['probe']['identity'] = identity
+        if final != b'OK':
+            module.warn('the modem did not answer OK to ATI within %s s' % p['timeout'])
+    finally:
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, old)
+        except termios.error:
+            pass
+
+
+if __name__ == '__main__':
+    main()

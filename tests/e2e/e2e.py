@@ -1,0 +1,490 @@
+#!/usr/bin/env python3
+# Copyright: contributors to dialin.callback
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""End-to-end test of dialin.callback: the whole callback flow in a QEMU VM.
+
+Run as root:  bash tests/e2e/run   (or python3 tests/e2e/e2e.py)
+
+Set-up, cached under the work directory (DIALIN_E2E_WORKDIR, default
+/var/tmp/dialin-e2e) and re-used when present:
+  - Debian's linux-image-6.1.0-*-amd64 (apt-get download, dpkg -x, depmod);
+  - a busybox initrd that loads virtio and 9p and mounts the shares;
+  - a Debian bookworm root directory (mmdebstrap, minbase, sysvinit).
+Each run:
+  - copies the root directory twice: the server's and the caller's;
+  - configures them from the host with the collection's roles over the
+    community.general.chroot connection (dialin.callback.server on the server,
+    dialin.callback.client on the caller), then checks a second run changes nothing;
+  - boots one VM (qemu -accel tcg, the server's root over 9p); the caller's root
+    is mounted in it and used through its own mount and network namespaces and
+    chroot; the modem emulator (tests/modem/modememu.py) provides the phone lines;
+  - the guest script tests/e2e/guest/orchestrate.py runs the scenarios and writes
+    /e2e/out/results.json, then powers the VM off; this script checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+COLLECTION = os.path.dirname(TESTS)
+
+SUITE = 'bookworm'
+MIRRORS = [
+    'deb http://deb.debian.org/debian bookworm main',
+    'deb http://deb.debian.org/debian bookworm-updates main',
+    'deb http://deb.debian.org/debian-security bookworm-security main',
+]
+# The roles install mgetty and ppp themselves; the root only has what the test
+# harness needs (python3 for Ansible and the emulator, the network tools).
+ROOT_PACKAGES = [
+    'sysvinit-core', 'python3', 'python3-apt', 'iproute2', 'iputils-ping',
+    'procps', 'kmod', 'util-linux',
+]
+INITRD_MODULES = [
+    'virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev',
+    'virtio_pci', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
+]
+
+T0 = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f'[e2e {time.monotonic() - T0:7.1f}s] {msg}', flush=True)
+
+
+def die(msg: str) -> None:
+    print(f'e2e: FAIL: {msg}', file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def run(cmd, check=True, **kw) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(cmd, check=check, **kw)
+    except subprocess.CalledProcessError as exc:
+        out = exc.stdout or ''
+        err = exc.stderr or ''
+        if isinstance(out, bytes):
+            out = out.decode(errors='replace')
+        if isinstance(err, bytes):
+            err = err.decode(errors='replace')
+        die(f'command failed ({exc.returncode}): {" ".join(map(str, cmd))}\n{out[-3000:]}{err[-3000:]}')
+        raise
+
+
+def sha256_of(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() if isinstance(p, str) else p)
+        h.update(b'\0')
+    return h.hexdigest()
+
+
+def read(path: str) -> str:
+    with open(path, encoding='utf-8', errors='replace') as f:
+        return f.read()
+
+
+def write(path: str, text: str, mode: int = 0o644) -> None:
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+# ---------------------------------------------------------------- set-up
+
+
+class Setup:
+    """Cached artefacts: kernel, modules, base root directory, initrd."""
+
+    def __init__(self, workdir: str, force: bool):
+        self.workdir = workdir
+        self.force = force
+        self.kver = ''
+        self.kernel_dir = os.path.join(workdir, 'kernel')
+        self.base = os.path.join(workdir, 'rootfs-base')
+        self.initrd = os.path.join(workdir, 'initrd.img')
+        self.timings: dict[str, float] = {}
+
+    @property
+    def vmlinuz(self) -> str:
+        return os.path.join(self.kernel_dir, 'boot', f'vmlinuz-{self.kver}')
+
+    @property
+    def modules(self) -> str:
+        return os.path.join(self.kernel_dir, 'lib', 'modules')
+
+    def all(self) -> None:
+        for tool in ('qemu-system-x86_64', 'mmdebstrap', 'apt-get', 'dpkg', 'ansible-playbook'):
+            if not shutil.which(tool):
+                die(f'{tool} not found (apt-get install -y qemu-system-x86 mmdebstrap busybox-static; pip install ansible)')
+        if not os.path.exists('/bin/busybox') or b'ELF' not in open('/bin/busybox', 'rb').read(4):
+            die('/bin/busybox not found (apt-get install -y busybox-static)')
+        os.makedirs(self.workdir, exist_ok=True)
+        for name, step in (('rootfs', self.rootfs), ('kernel', self.kernel), ('initrd', self.make_initrd)):
+            t = time.monotonic()
+            step()
+            self.timings[name] = time.monotonic() - t
+
+    def rootfs(self) -> None:
+        key = sha256_of(SUITE, *MIRRORS, *ROOT_PACKAGES, 'v1')
+        stamp = os.path.join(self.base, '.dialin-e2e-stamp')
+        if not self.force and os.path.exists(stamp) and read(stamp).strip() == key:
+            log(f'root directory: cached ({self.base})')
+            return
+        tmp = self.base + '.tmp'
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
+        log('root directory: mmdebstrap ...')
+        t = time.monotonic()
+        run(['mmdebstrap', '--variant=minbase', '--mode=root',
+             '--include=' + ','.join(ROOT_PACKAGES),
+             '--skip=cleanup/apt/lists',
+             SUITE, tmp, *MIRRORS], capture_output=True, text=True)
+        write(os.path.join(tmp, '.dialin-e2e-stamp'), key + '\n')
+        os.rename(tmp, self.base)
+        log(f'root directory: built in {time.monotonic() - t:.1f} s')
+
+    def kernel(self) -> None:
+        out = run(['apt-cache', 'depends', 'linux-image-amd64'], capture_output=True, text=True).stdout
+        pkgs = [ln.split(':', 1)[1].strip() for ln in out.splitlines()
+                if ln.strip().startswith('Depends:') and 'linux-image-6' in ln]
+        if not pkgs:
+            die(f'cannot find the kernel package behind linux-image-amd64:\n{out}')
+        pkg = pkgs[0]
+        self.kver = pkg[len('linux-image-'):]
+        stamp = os.path.join(self.kernel_dir, '.dialin-e2e-stamp')
+        if not self.force and os.path.exists(stamp) and read(stamp).strip() == pkg:
+            log(f'kernel: cached ({pkg})')
+            return
+        log(f'kernel: downloading {pkg} ...')
+        dl = os.path.join(self.workdir, 'dl')
+        shutil.rmtree(dl, ignore_errors=True)
+        os.makedirs(dl)
+        run(['apt-get', 'download', pkg], cwd=dl, capture_output=True, text=True)
+        debs = [f for f in os.listdir(dl) if f.endswith('.deb')]
+        tmp = self.kernel_dir + '.tmp'
+        shutil.rmtree(tmp, ignore_errors=True)
+        run(['dpkg', '-x', os.path.join(dl, debs[0]), tmp])
+        # depmod from the base root (the host may have no kmod): bind the kernel
+        # tree into it in a private mount namespace.
+        run(['unshare', '--mount', '--propagation', 'private', 'sh', '-ec',
+             f'mount --bind "{tmp}" "{self.base}/mnt"; chroot "{self.base}" depmod -b /mnt {self.kver}'])
+        write(os.path.join(tmp, '.dialin-e2e-stamp'), pkg + '\n')
+        shutil.rmtree(self.kernel_dir, ignore_errors=True)
+        os.rename(tmp, self.kernel_dir)
+        shutil.rmtree(dl, ignore_errors=True)
+
+    def make_initrd(self) -> None:
+        init = open(os.path.join(HERE, 'initrd-init'), 'rb').read()
+        busybox = open('/bin/busybox', 'rb').read()
+        mdir = os.path.join(self.modules, self.kver)
+        deps = {}
+        for ln in read(os.path.join(mdir, 'modules.dep')).splitlines():
+            path = ln.split(':', 1)[0]
+            deps[os.path.basename(path)[:-3]] = path
+        files = {}
+        for m in INITRD_MODULES:
+            if m not in deps:
+                die(f'kernel module {m} not found in {mdir}')
+            files[m] = open(os.path.join(mdir, deps[m]), 'rb').read()
+        key = sha256_of(init, busybox, self.kver, *INITRD_MODULES)
+        stamp = self.initrd + '.stamp'
+        if not self.force and os.path.exists(self.initrd) and os.path.exists(stamp) and read(stamp).strip() == key:
+            log('initrd: cached')
+            return
+        entries = [('dev', None, 0o40755), ('bin', None, 0o40755), ('modules', None, 0o40755),
+                   ('bin/busybox', busybox, 0o100755), ('init', init, 0o100755)]
+        entries += [(f'modules/{m}.ko', data, 0o100644) for m, data in files.items()]
+        with gzip.open(self.initrd + '.tmp', 'wb', compresslevel=6) as f:
+            f.write(cpio_newc(entries))
+        os.rename(self.initrd + '.tmp', self.initrd)
+        write(stamp, key + '\n')
+        log(f'initrd: built ({os.path.getsize(self.initrd) // 1024} KiB)')
+
+
+def cpio_newc(entries) -> bytes:
+    """A newc cpio archive of (name, data or None for a directory, mode)."""
+    out = bytearray()
+
+    def pad4():
+        while len(out) % 4:
+            out.append(0)
+
+    ino = 1
+    for name, data, mode in entries + [('TRAILER!!!', None, 0)]:
+        body = data or b''
+        nlink = 2 if mode & 0o40000 else 1
+        fields = [ino, mode, 0, 0, nlink, 0, len(body), 0, 0, 0, 0, len(name) + 1, 0]
+        out += b'070701' + b''.join(b'%08X' % v for v in fields)
+        out += name.encode() + b'\0'
+        pad4()
+        out += body
+        pad4()
+        ino += 1
+    return bytes(out)
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def load_vars() -> dict:
+    import yaml  # from ansible's dependencies
+    with open(os.path.join(HERE, 'vars', 'e2e.yml'), encoding='utf-8') as f:
+        return yaml.safe_load(f)
+
+
+def release_roots(rundir: str) -> None:
+    """Unmount and remove the previous run's roots."""
+    for sub in ('server', 'caller'):
+        path = os.path.join(rundir, sub)
+        if os.path.ismount(path):
+            run(['umount', path])
+        for suffix in ('', '.upper', '.work'):
+            if os.path.lexists(path + suffix):
+                shutil.rmtree(path + suffix)
+
+
+def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
+    """Two copies of the base root (overlay mounts, else cp), plus the harness's pieces."""
+    release_roots(rundir)
+    os.makedirs(rundir, exist_ok=True)
+    server = os.path.join(rundir, 'server')
+    caller = os.path.join(rundir, 'caller')
+    for dst, hostname in ((server, 'dialin-server'), (caller, 'dialin-caller')):
+        for d in (dst, dst + '.upper', dst + '.work'):
+            os.makedirs(d)
+        res = subprocess.run(['mount', '-t', 'overlay', 'overlay', '-o',
+                              f'lowerdir={setup.base},upperdir={dst}.upper,workdir={dst}.work', dst],
+                             capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            log(f'overlay mount failed ({res.stderr.strip()}), copying the root instead')
+            os.rmdir(dst)
+            run(['cp', '-a', '--reflink=auto', setup.base, dst])
+        write(os.path.join(dst, 'etc', 'hostname'), hostname + '\n')
+        # No daemon is started while the roles install packages into the root.
+        write(os.path.join(dst, 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n', 0o755)
+        os.makedirs(os.path.join(dst, 'lib', 'modules'), exist_ok=True)
+    for d in ('e2e/caller', 'e2e/tests', 'e2e/out'):
+        os.makedirs(os.path.join(server, d), exist_ok=True)
+    # The harness's own init lines (nothing about mgetty or ppp): the stock VT
+    # gettys are useless here; a sysinit step starts the phone lines (modem
+    # emulator) and a syslog listener before the respawn lines run; a "once"
+    # line in runlevel 2 runs the scenarios and powers off.
+    inittab = os.path.join(server, 'etc', 'inittab')
+    lines = []
+    for ln in read(inittab).splitlines():
+        if ':respawn:/sbin/getty' in ln and not ln.startswith('#'):
+            ln = '#' + ln
+        lines.append(ln)
+        if ln.startswith('si::sysinit:'):
+            lines.append('e2::sysinit:/usr/bin/python3 /e2e/tests/e2e/guest/vm_sysinit.py')
+    lines.append('e3:2345:once:/usr/bin/python3 /e2e/tests/e2e/guest/orchestrate.py')
+    write(inittab, '\n'.join(lines) + '\n')
+    return server, caller
+
+
+def ansible_env(rundir: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_HOST_KEY_CHECKING': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCAL_TEMP': os.path.join(rundir, 'ansible-tmp'),
+        'ANSIBLE_STDOUT_CALLBACK': 'default',
+        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks',
+        'ANSIBLE_DISPLAY_SKIPPED_HOSTS': '0',
+        'ANSIBLE_PIPELINING': '1',
+    })
+    return env
+
+
+def configure(rundir: str, server: str, caller: str, idempotence: bool, extra: list) -> dict:
+    inventory = os.path.join(rundir, 'inventory.ini')
+    write(inventory, '\n'.join([
+        '[e2e_servers]',
+        f'server ansible_host={server}',
+        '[e2e_callers]',
+        f'caller ansible_host={caller}',
+        '[all:vars]',
+        'ansible_connection=community.general.chroot',
+        'ansible_python_interpreter=/usr/bin/python3',
+        '',
+    ]))
+    cmd = ['ansible-playbook', '-i', inventory, os.path.join(HERE, 'playbooks', 'configure.yml'),
+           *extra]
+    env = ansible_env(rundir)
+    timings = {}
+    t = time.monotonic()
+    log('configure: ansible-playbook (server role, client role) ...')
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    write(os.path.join(rundir, 'ansible-1.log'), res.stdout + res.stderr)
+    timings['ansible_first'] = time.monotonic() - t
+    if res.returncode != 0:
+        die(f'configuration with the roles failed (rc {res.returncode}); '
+            f'log: {rundir}/ansible-1.log\n{tail(res.stdout + res.stderr, 60)}')
+    log(f'configure: done in {timings["ansible_first"]:.1f} s')
+    if idempotence:
+        t = time.monotonic()
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        write(os.path.join(rundir, 'ansible-2.log'), res.stdout + res.stderr)
+        timings['ansible_second'] = time.monotonic() - t
+        if res.returncode != 0:
+            die(f'second configuration run failed; log: {rundir}/ansible-2.log\n{tail(res.stdout, 40)}')
+        changed = [ln for ln in res.stdout.splitlines() if ln.startswith('PLAY RECAP') or ' changed=' in ln]
+        bad = [ln for ln in changed if ' changed=' in ln and ' changed=0 ' not in ln]
+        if bad:
+            lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
+            die('second configuration run is not idempotent:\n' + '\n'.join(bad + lines)
+                + f'\nlog: {rundir}/ansible-2.log')
+        log(f'configure: second run changed nothing ({timings["ansible_second"]:.1f} s)')
+    for root in (server, caller):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))
+    return timings
+
+
+def tail(text: str, n: int) -> str:
+    return '\n'.join(text.splitlines()[-n:])
+
+
+# ---------------------------------------------------------------- VM
+
+
+def boot(setup: Setup, rundir: str, server: str, caller: str, timeout: int, cpus: int) -> float:
+    out = os.path.join(rundir, 'out')
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    cfg = load_vars()['e2e_guest']
+    write(os.path.join(out, 'config.json'), json.dumps(cfg, indent=1))
+    console = os.path.join(rundir, 'console.log')
+
+    def share(tag, path, extra=''):
+        return ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']
+
+    cmd = ['timeout', '--kill-after=10', str(timeout),
+           'qemu-system-x86_64', '-accel', 'tcg,thread=multi', '-machine', 'q35', '-cpu', os.environ.get('DIALIN_E2E_QEMU_CPU', 'max'),
+           '-smp', str(cpus), '-m', '1024',
+           '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
+           '-nic', 'none', '-no-reboot',
+           '-chardev', f'file,id=con,path={console}', '-serial', 'chardev:con',
+           '-kernel', setup.vmlinuz, '-initrd', setup.initrd,
+           '-append', 'console=ttyS0 loglevel=4 panic=-1 rw 8250.nr_uarts=1',
+           *share('rootfs', server), *share('modules', setup.modules, ',readonly=on'),
+           *share('caller', caller), *share('tests', TESTS, ',readonly=on'), *share('out', out)]
+    log(f'VM: booting (hard timeout {timeout} s) ...')
+    t = time.monotonic()
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - t
+    write(os.path.join(rundir, 'qemu.log'), res.stdout + res.stderr)
+    if res.returncode == 124 or res.returncode == 137:
+        log(f'VM: killed by the hard timeout after {elapsed:.1f} s')
+    elif res.returncode != 0:
+        log(f'VM: qemu exited with {res.returncode}: {tail(res.stderr, 10)}')
+    else:
+        log(f'VM: powered off after {elapsed:.1f} s')
+    return elapsed
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setup) -> bool:
+    out = os.path.join(rundir, 'out')
+    console = os.path.join(rundir, 'console.log')
+    rpath = os.path.join(out, 'results.json')
+    if not os.path.exists(rpath):
+        print(f'e2e: FAIL: the VM wrote no results ({rpath}). Console tail ({console}):')
+        print(tail(read(console) if os.path.exists(console) else '', 40))
+        return False
+    results = json.loads(read(rpath))
+    events = []
+    epath = os.path.join(out, 'events.jsonl')
+    if os.path.exists(epath):
+        for ln in read(epath).splitlines():
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(ln))
+    host_checks = host_side_checks(results, events)
+    checks = results.get('checks', []) + host_checks
+    ok = True
+    print('\n==== dialin.callback end-to-end results ====')
+    for c in checks:
+        mark = 'PASS' if c['ok'] else 'FAIL'
+        ok = ok and c['ok']
+        print(f'{mark}  {c["name"]}' + ('' if c['ok'] else f'\n      -> {c.get("detail", "")}'))
+    if not results.get('finished'):
+        ok = False
+        print(f'FAIL  the guest script did not finish: {results.get("error", "(no error recorded)")}')
+    print('\n---- timings ----')
+    for k, v in setup.timings.items():
+        print(f'set-up {k:<22} {v:7.1f} s')
+    for k, v in config_timings.items():
+        print(f'configure {k:<19} {v:7.1f} s')
+    print(f'VM run (boot to power-off)    {vm_time:7.1f} s')
+    for k, v in results.get('timings', {}).items():
+        print(f'guest {k:<23} {v:7.1f} s')
+    print(f'\ne2e: {"PASS" if ok else "FAIL"} (logs in {rundir})')
+    return ok
+
+
+def host_side_checks(results: dict, events: list) -> list:
+    """Checks on the emulator's event log: who dialled which number, when."""
+    checks = []
+    allowed = results.get('registered_numbers', {})
+    dials = [e for e in events if e.get('event') == 'dial']
+    bad = [e for e in dials if e.get('number') not in allowed.get(e.get('line', ''), [])]
+    checks.append({'name': 'emulator: only registered numbers were dialled',
+                   'ok': not bad, 'detail': json.dumps(bad)[:800]})
+    return checks
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--workdir', default=os.environ.get('DIALIN_E2E_WORKDIR', '/var/tmp/dialin-e2e'))
+    ap.add_argument('--rebuild', action='store_true', help='rebuild the cached kernel, initrd and root')
+    ap.add_argument('--setup-only', action='store_true', help='only build the cached set-up')
+    ap.add_argument('--no-idempotence', action='store_true', help='skip the second configuration run')
+    ap.add_argument('--reuse', action='store_true', help='boot the roots of the previous run again, unconfigured')
+    ap.add_argument('--vm-timeout', type=int, default=int(os.environ.get('DIALIN_E2E_VM_TIMEOUT', '420')))
+    ap.add_argument('--skip-server', action='store_true', help='development: do not apply the server role')
+    ap.add_argument('--cpus', type=int, default=2)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        die('run as root (mmdebstrap, chroot, 9p passthrough)')
+    setup = Setup(args.workdir, args.rebuild)
+    log(f'set-up in {args.workdir} ...')
+    setup.all()
+    log('set-up: ' + ', '.join(f'{k} {v:.1f} s' for k, v in setup.timings.items()))
+    if args.setup_only:
+        return 0
+    rundir = os.path.join(args.workdir, 'run')
+    timings = {}
+    if args.reuse:
+        server, caller = os.path.join(rundir, 'server'), os.path.join(rundir, 'caller')
+    else:
+        t = time.monotonic()
+        server, caller = prepare_roots(setup, rundir)
+        timings['copy_roots'] = time.monotonic() - t
+        extra = ['-e', 'e2e_configure_server=false'] if args.skip_server else []
+        timings.update(configure(rundir, server, caller, not args.no_idempotence, extra))
+    vm_time = boot(setup, rundir, server, caller, args.vm_timeout, args.cpus)
+    return 0 if check_results(rundir, vm_time, timings, setup) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+# Copyright: contributors to dialin.callback
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Guest side of the end-to-end test: runs in the VM as an inittab `once` line
+(added by tests/e2e/e2e.py), runs the scenarios of /e2e/out/config.json, writes
+/e2e/out/results.json and powers the VM off.
+
+The VM's root is the server's root directory (configured by dialin.callback.server);
+the caller's root directory (configured by dialin.callback.client) is at
+/e2e/caller and used through its own mount namespace (its own /etc, /run) and
+network namespace `caller`, with chroot. Phone lines come from the modem
+emulator started by vm_sysinit.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import threading
+import time
+import traceback
+import tty
+
+OUT = '/e2e/out'
+CALLER_ROOT = '/e2e/caller'
+NSDIR = '/run/e2e'
+CALLER_MNT = f'{NSDIR}/caller.mnt'
+MGETTY_LOG_DIR = '/var/log/mgetty'
+
+T_BOOT = time.time()
+RESULTS: dict = {'checks': [], 'timings': {}, 'scenarios': [], 'finished': False}
+
+
+def note(msg: str) -> None:
+    line = f'[orchestrate {time.time():.3f}] {msg}'
+    with open(os.path.join(OUT, 'orchestrate.log'), 'a', encoding='utf-8') as f:
+        f.write(line + '\n')
+    try:
+        with open('/dev/console', 'w', encoding='utf-8') as con:
+            con.write(line + '\n')
+    except OSError:
+        pass
+
+
+def check(name: str, ok: bool, detail: str = '') -> bool:
+    RESULTS['checks'].append({'name': name, 'ok': bool(ok), 'detail': detail[-1500:]})
+    note(f'{"PASS" if ok else "FAIL"} {name}' + ('' if ok else f': {detail[-500:]}'))
+    return bool(ok)
+
+
+def sh(cmd, timeout=30, check_rc=False, **kw) -> subprocess.CompletedProcess:
+    if isinstance(cmd, str):
+        cmd = ['sh', '-c', cmd]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
+    except subprocess.TimeoutExpired as exc:
+        res = subprocess.CompletedProcess(cmd, 124, exc.stdout or '', (exc.stderr or '') + '\n(timeout)')
+    if check_rc and res.returncode != 0:
+        raise RuntimeError(f'{cmd}: rc {res.returncode}: {res.stdout}{res.stderr}')
+    return res
+
+
+def in_caller(cmd: list, netns: str = 'caller') -> list:
+    """A command run in the caller's mount namespace and root, in network namespace netns."""
+    return ['nsenter', f'--mount={CALLER_MNT}', f'--net=/run/netns/{netns}', 'chroot', CALLER_ROOT, *cmd]
+
+
+def ip_json(args: list, netns: str | None = None) -> list:
+    cmd = ['ip'] + (['-n', netns] if netns else []) + ['-j'] + args
+    res = sh(cmd)
+    if res.returncode != 0 or not res.stdout.strip():
+        return []
+    try:
+        return json.loads(res.stdout)
+    except ValueError:
+        return []
+
+
+def ppp_addrs(netns: str | None) -> dict:
+    """{ifname: (local, peer)} of the up ppp interfaces with an IPv4 address."""
+    found = {}
+    for link in ip_json(['-4', 'addr', 'show'], netns):
+        name = link.get('ifname', '')
+        if not name.startswith('ppp'):
+            continue
+        for a in link.get('addr_info', []):
+            if a.get('family') == 'inet':
+                found[name] = (a.get('local'), a.get('address', a.get('peer')))
+    return found
+
+
+def pids_matching(pattern: bytes) -> list:
+    pids = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/cmdline', 'rb') as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if re.search(pattern, cmdline):
+            pids.append(int(d))
+    return pids
+
+
+def caller_pppd(peer: str) -> list:
+    return pids_matching(rb'(^|/)pppd\0call\0' + re.escape(peer.encode()) + rb'(\0|$)')
+
+
+def wait_for(pred, timeout: float, step: float = 0.2):
+    end = time.time() + timeout
+    while True:
+        val = pred()
+        if val or time.time() > end:
+            return val
+        time.sleep(step)
+
+
+def uptime() -> float:
+    with open('/proc/uptime', encoding='ascii') as f:
+        return float(f.read().split()[0])
+
+
+# ---------------------------------------------------------------- environment
+
+
+def setup_namespaces(cfg: dict) -> None:
+    # Caller: its own network namespace and a persistent mount namespace in
+    # which its root gets /dev, /proc, /sys and a fresh /run.
+    sh(['ip', 'netns', 'add', 'caller'], check_rc=True)
+    sh(['ip', '-n', 'caller', 'link', 'set', 'lo', 'up'], check_rc=True)
+    os.makedirs(NSDIR, exist_ok=True)
+    sh(f'mount --bind {NSDIR} {NSDIR} && mount --make-private {NSDIR} && touch {CALLER_MNT}', check_rc=True)
+    r = CALLER_ROOT
+    sh(['nsenter', '--net=/run/netns/caller', 'unshare', f'--mount={CALLER_MNT}', '--propagation', 'private',
+        'sh', '-ec',
+        f'mount --rbind /dev {r}/dev; mount -t proc proc {r}/proc; mount -t sysfs sysfs {r}/sys; '
+        f'mount -t tmpfs -o mode=755 tmpfs {r}/run; mkdir -p {r}/run/lock {r}/run/pppd; '
+        f'mount -t tmpfs tmpfs {r}/tmp'], check_rc=True)
+    # The server's LAN: namespace `lan` behind a veth pair.
+    sh(['ip', 'netns', 'add', 'lan'], check_rc=True)
+    sh(f'ip link add lan0 type veth peer name lan1 netns lan && '
+       f'ip addr add {cfg["lan_server_cidr"]} dev lan0 && ip link set lan0 up && '
+       f'ip -n lan link set lo up && ip -n lan addr add {cfg["lan_host_cidr"]} dev lan1 && '
+       f'ip -n lan link set lan1 up', check_rc=True)
+
+
+def environment(cfg: dict) -> None:
+    note(f'kernel {os.uname().release}, uptime {uptime():.1f} s')
+    RESULTS['timings']['boot_to_orchestrator_uptime'] = uptime()
+    with open('/proc/sys/net/ipv4/ip_forward', encoding='ascii') as f:
+        fwd = f.read().strip()
+    check('server: net.ipv4.ip_forward is 1 at boot (set by the ip_forward role)', fwd == '1', f'ip_forward={fwd}')
+    lsmod = sh(['lsmod']).stdout
+    note('ppp modules at start: ' + ', '.join(m for m in ('ppp_generic', 'ppp_async') if m in lsmod))
+    dev = cfg['server_line']['device']
+    if os.path.exists(EMU_READY):
+        st = sh(['findmnt', '-n', dev]).stdout.strip()
+        check(f'emulator: server line bound at {dev}', bool(st), f'findmnt {dev}: {st!r}')
+
+
+EMU_READY = '/run/e2e-modememu.ready'
+
+
+# ---------------------------------------------------------------- smoke test
+
+
+class PtyLink:
+    """Two pty pairs whose masters are relayed: a null-modem cable."""
+
+    def __init__(self):
+        self.a_master, self.a_slave = pty.openpty()
+        self.b_master, self.b_slave = pty.openpty()
+        for fd in (self.a_slave, self.b_slave):
+            tty.setraw(fd)
+        self.paths = (os.ttyname(self.a_slave), os.ttyname(self.b_slave))
+        self.stop = False
+        self.thread = threading.Thread(target=self.relay, daemon=True)
+        self.thread.start()
+
+    def relay(self):
+        peer = {self.a_master: self.b_master, self.b_master: self.a_master}
+        while not self.stop:
+            r, _, _ = select.select(list(peer), [], [], 0.2)
+            for fd in r:
+                try:
+                    data = os.read(fd, 4096)
+                    if data:
+                        os.write(peer[fd], data)
+                except OSError:
+                    time.sleep(0.05)
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        for fd in (self.a_master, self.a_slave, self.b_master, self.b_slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def smoke(cfg: dict) -> None:
+    """Kernel PPP only: two pppd (the caller's binaries) over a pty pair, PAP."""
+    t0 = time.time()
+    for ns in ('smoke-s', 'smoke-c'):
+        sh(['ip', 'netns', 'add', ns], check_rc=True)
+        sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
+    link = PtyLink()
+    common = ['38400', 'nodetach', 'local', 'nocrtscts', 'nolock', 'lcp-echo-interval', '0', 'noccp',
+              'logfile', '/dev/null']
+    user = cfg.get('smoke_user', 'pppuser')
+    srv = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[0], *common, 'auth', 'require-pap',
+                                      'name', 'smoke-server', '10.99.0.1:10.99.0.2'], 'smoke-s'),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cli = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[1], *common, 'noauth', 'user', user,
+                                      'noipdefault'], 'smoke-c'),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    up = wait_for(lambda: ppp_addrs('smoke-c').get('ppp0') == ('10.99.0.2', '10.99.0.1/32')
+                  or ppp_addrs('smoke-c').get('ppp0') == ('10.99.0.2', '10.99.0.1'), 30)
+    t_up = time.time() - t0
+    ping = sh(['ip', 'netns', 'exec', 'smoke-c', 'ping', '-c', '2', '-i', '0.5', '-W', '3', '10.99.0.1'])
+    for p in (cli, srv):
+        p.terminate()
+    outs = []
+    for p in (cli, srv):
+        try:
+            outs.append(p.communicate(timeout=10)[0])
+        except subprocess.TimeoutExpired:
+            p.kill()
+            outs.append(p.communicate()[0])
+    link.close()
+    RESULTS['timings']['smoke_link_up'] = t_up
+    check('smoke: two pppd over a pty pair with PAP bring up ppp0 (kernel PPP works)', up,
+          f'caller side: {ppp_addrs("smoke-c")}; pppd output:\n' + '\n----\n'.join(outs))
+    check('smoke: ping over the smoke link', ping.returncode == 0, ping.stdout + ping.stderr)
+    note(f'smoke: link up after {t_up:.1f} s')
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def mgetty_pids(device: str) -> list:
+    base = os.path.basename(device).encode()
+    return pids_matching(rb'(^|/)mgetty\0(.*\0)?(/dev/)?' + re.escape(base) + rb'(\0|$)')
+
+
+def line_busy(device: str) -> list:
+    """Processes other than mgetty and the emulator that hold the server line open
+    (callback, login, pppd)."""
+    emu = _read_pid('/run/e2e-modememu.pid')
+    busy = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit() or int(d) in (emu, os.getpid()):
+            continue
+        try:
+            with open(f'/proc/{d}/cmdline', 'rb') as f:
+                argv0 = os.path.basename(f.read().split(b'\0')[0])
+        except OSError:
+            continue
+        if argv0 != b'mgetty' and device.encode() in _fds_of(int(d)).split(b' '):
+            busy.append(int(d))
+    return busy
+
+
+def _read_pid(path: str) -> int:
+    try:
+        with open(path, encoding='ascii') as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return -1
+
+
+def _fds_of(pid: int) -> bytes:
+    names = []
+    try:
+        for fd in os.listdir(f'/proc/{pid}/fd'):
+            try:
+                names.append(os.readlink(f'/proc/{pid}/fd/{fd}').encode())
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return b' '.join(names)
+
+
+def mgetty_waiting(device: str) -> bool:
+    """mgetty runs on the line and its log says it waits for RING."""
+    pids = mgetty_pids(device)
+    if not pids:
+        return False
+    logf = os.path.join(MGETTY_LOG_DIR, 'mg_' + os.path.basename(device) + '.log')
+    try:
+        with open(logf, encoding='utf-8', errors='replace') as f:
+            text = f.read()
+    except OSError:
+        return False
+    # The last mgetty start in the log, then "waiting for ``RING''" after it.
+    start = max(text.rfind('mgetty: '), 0)
+    return "waiting for ``RING''" in text[start:] or 'wfr: waiting' in text[start:]
+
+
+def wait_server_ready(cfg: dict, timeout: float = 60) -> bool:
+    dev = cfg['server_line']['device']
+    t0 = time.time()
+    ok = wait_for(lambda: mgetty_waiting(dev) and not line_busy(dev), timeout, 0.3)
+    note(f'server line {"ready" if ok else "NOT ready"} after {time.time() - t0:.1f} s '
+         f'(mgetty pids {mgetty_pids(dev)})')
+    return bool(ok)
+
+
+def pon(peer: str) -> subprocess.CompletedProcess:
+    return sh(in_caller(['pon', peer]), timeout=20)
+
+
+def poff(peer: str) -> subprocess.CompletedProcess:
+    return sh(in_caller(['poff', peer]), timeout=20)
+
+
+def scenario(cfg: dict, sc: dict) -> None:
+    name, peer, expect = sc['name'], sc['peer'], sc['expect']
+    rec = {'name': name, 'peer': peer, 'expect': expect}
+    RESULTS['scenarios'].append(rec)
+    note(f'==== scenario {name} (peer {peer}, expect {expect})')
+    ready = wait_server_ready(cfg)
+    check(f'{name}: server line ready (mgetty respawned and waiting for RING)', ready,
+          _tail(os.path.join(MGETTY_LOG_DIR, 'mg_' + os.path.basename(cfg['server_line']['device']) + '.log')))
+    rec['t_start'] = time.time()
+    res = pon(peer)
+    rec['pon_rc'] = res.returncode
+    check(f'{name}: pon {peer} starts pppd', res.returncode == 0, res.stdout + res.stderr)
+    want = (cfg['caller_ppp_ip'], cfg['server_ppp_ip'])
+
+    def caller_link():
+        for local, peer_ip in ppp_addrs('caller').values():
+            if (local, (peer_ip or '').split('/')[0]) == want:
+                return True
+        return False
+
+    def done():
+        return caller_link() or not caller_pppd(peer)
+
+    time.sleep(1)
+    wait_for(done, sc['timeout'], 0.2)
+    rec['t_end_wait'] = time.time()
+    linked = caller_link()
+    rec['caller_ppp'] = ppp_addrs('caller')
+    rec['server_ppp'] = ppp_addrs(None)
+    if expect == 'link':
+        rec['t_link_up'] = time.time() if linked else None
+        check(f'{name}: caller ppp0 up with local {want[0]} and remote {want[1]}', linked,
+              f'caller ppp interfaces: {rec["caller_ppp"]}; caller pppd running: {bool(caller_pppd(peer))}')
+        if linked:
+            srv = [v for v in ppp_addrs(None).values() if v[0] == want[1]]
+            srv = wait_for(lambda: [v for v in ppp_addrs(None).values()
+                                    if v[0] == want[1] and v[1].split('/')[0] == want[0]], 10)
+            check(f'{name}: server ppp interface up with local {want[1]} and remote {want[0]}', bool(srv),
+                  f'server ppp interfaces: {ppp_addrs(None)}')
+            for target, what in ((cfg['server_ppp_ip'], "the server's PPP address"),
+                                 (cfg['lan_host_ip'], "a host on the server's LAN (proxyarp + ip_forward)")):
+                p = sh(['ip', 'netns', 'exec', 'caller', 'ping', '-c', '3', '-i', '0.5', '-W', '3', target],
+                       timeout=30)
+                check(f'{name}: caller pings {what} {target}', p.returncode == 0, p.stdout + p.stderr)
+            neigh = sh(['ip', 'neigh', 'show', 'proxy']).stdout
+            rec['proxy_arp'] = neigh
+        res = poff(peer)
+        gone = wait_for(lambda: not caller_pppd(peer) and not ppp_addrs('caller'), 20)
+        check(f'{name}: poff {peer} stops the link', bool(gone) and res.returncode == 0,
+              res.stdout + res.stderr + f' pppd pids: {caller_pppd(peer)}')
+    else:
+        check(f'{name}: no PPP link comes up', not linked, f'caller ppp interfaces: {rec["caller_ppp"]}')
+        if caller_pppd(peer):
+            note(f'{name}: caller pppd still running after {sc["timeout"]} s, stopping it')
+            poff(peer)
+            wait_for(lambda: not caller_pppd(peer), 20)
+        check(f'{name}: caller pppd has exited', not caller_pppd(peer), '')
+    rec['t_end'] = time.time()
+
+
+def _tail(path: str, n: int = 30) -> str:
+    try:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            return '\n'.join(f.read().splitlines()[-n:])
+    except OSError as exc:
+        return str(exc)
+
+
+# ---------------------------------------------------------------- main
+
+
+def collect_logs() -> None:
+    os.makedirs(os.path.join(OUT, 'logs'), exist_ok=True)
+    for src in (MGETTY_LOG_DIR, '/var/log/callback.log', '/etc/inittab'):
+        if os.path.isdir(src):
+            for f in os.listdir(src):
+                _copy(os.path.join(src, f), os.path.join(OUT, 'logs', f))
+        elif os.path.exists(src):
+            _copy(src, os.path.join(OUT, 'logs', os.path.basename(src)))
+    with open(os.path.join(OUT, 'logs', 'ps.txt'), 'w', encoding='utf-8') as f:
+        f.write(sh(['ps', '-ef']).stdout)
+
+
+def _copy(src: str, dst: str) -> None:
+    try:
+        with open(src, 'rb') as a, open(dst, 'wb') as b:
+            b.write(a.read())
+    except OSError:
+        pass
+
+
+def main() -> None:
+    with open(os.path.join(OUT, 'config.json'), encoding='utf-8') as f:
+        cfg = json.load(f)
+    # Per line (its number, as the emulator logs it): the numbers it may dial.
+    RESULTS['registered_numbers'] = {
+        cfg['server_line']['number']: [cfg['caller_line']['number']],
+        cfg['caller_line']['number']: [cfg['server_line']['number']],
+    }
+    try:
+        environment(cfg)
+        setup_namespaces(cfg)
+        if cfg.get('smoke', True):
+            smoke(cfg)
+        for sc in cfg.get('scenarios', []):
+            if not os.path.exists(EMU_READY):
+                check(f'{sc["name"]}: modem emulator running', False, 'no emulator: scenario skipped')
+                continue
+            scenario(cfg, sc)
+        RESULTS['finished'] = True
+    except Exception:  # pylint: disable=broad-except
+        RESULTS['error'] = traceback.format_exc()
+        note('error: ' + RESULTS['error'])
+    finally:
+        RESULTS['timings']['orchestrator_total'] = time.time() - T_BOOT
+        collect_logs()
+        with open(os.path.join(OUT, 'results.json.tmp'), 'w', encoding='utf-8') as f:
+            json.dump(RESULTS, f, indent=1)
+        os.rename(os.path.join(OUT, 'results.json.tmp'), os.path.join(OUT, 'results.json'))
+        note('done, powering off')
+        os.sync()
+        time.sleep(0.5)
+        with open('/proc/sysrq-trigger', 'w', encoding='ascii') as f:
+            f.write('o')
+
+
+if __name__ == '__main__':
+    main()

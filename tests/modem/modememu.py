@@ -1,0 +1,851 @@
+"""Hayes modem emulator over pseudo-terminals: a tiny telephone exchange for tests.
+
+Each ``--line PATH=NUMBER`` is a phone line with a modem on it.  The emulator creates
+a pty pair per line, keeps the master and makes PATH name the slave (a symlink, or with
+``--bind`` a plain file with the slave bind-mounted onto it, so that ``ttyname()``
+returns PATH, which mgetty's ``callback -S`` needs; that needs CAP_SYS_ADMIN).  The
+program under test (mgetty, callback, chat, pppd, caller.py) opens PATH and talks to a
+Hayes modem: ``ATD<number>`` rings the line registered at that number, ``ATA`` (or
+auto-answer, ``ATS0=n``) connects both, and bytes are then relayed both ways until one
+side hangs up with ``+++`` and ``ATH``, drops DTR (sets the speed to B0), or closes the
+line (the last close of the slave), whereupon the other side gets ``NO CARRIER``.
+
+Usage::
+
+    python3 modememu.py --line /dev/ttyS1=100 --line /run/modememu/caller=200 \\
+        [--bind] [--log /run/modememu/events.jsonl] [--pidfile F] [--ready F] \\
+        [--ring-interval 2] [--max-rings 10] [--speed 38400] [--verbose]
+
+Commands (command mode; a line is ``AT`` + commands + CR, case-insensitive, parsed left
+to right, so ``AT&FH0``, ``ATQ0V1H0`` and ``AT&C1A`` work; ``A/`` repeats the last line):
+
+    A        answer a ringing line (else NO CARRIER)
+    D...     dial: the digits (and * #) of the rest of the line; T P W , ; @ ! and other
+             modifiers are ignored.  Unknown number: NO CARRIER; busy line (or our own
+             number): BUSY; else the callee gets RING every --ring-interval seconds
+             until it answers, or --max-rings rings pass and the caller gets NO CARRIER.
+             Any byte from the caller while ringing aborts the call (NO CARRIER).
+    En Qn Vn echo, quiet, verbose result codes (V0: numeric codes)
+    H[n]     hang up (H1: OK, nothing)            O   back online (CONNECT)
+    I[n]     identity text, then OK               Z, &F   reset to defaults (Z hangs up)
+    Sn=v Sn? registers: S0 auto-answer rings, S1 ring count, S2 escape char, S3 CR,
+             S4 LF, S5 BS, S12 escape guard time in 1/50 s (default 50 = 1 s)
+    &Dn      DTR handling: &D0 ignore a DTR drop, else a DTR drop hangs up (&D3 also resets)
+    B C L M N P T W X Y [n], &<letter>[n], \\<letter>[n], %<letter>[n]: accepted (OK)
+    +FCLASS=0 +FCLASS? +FCLASS=? +GMI +GMM +GMR +GCAP: answered; other + commands: ERROR
+    anything else: ERROR.  Text that does not start with AT is echoed and ignored.
+
+Online, ``+++`` with the guard time (S12) of silence before and after returns to
+command mode (OK) with the call held: ``ATO`` goes back online, ``ATH`` hangs up.
+Data that reaches a line in online command mode is discarded.
+
+Nothing is written to a line nobody has open (a serial port that no program has open
+loses what arrives): whether the slave is open is polled every 50 ms while it is closed.
+
+Events are appended to ``--log`` as JSON objects, one per line::
+
+    {"t": 1700000000.123, "line": "200", "event": "dial", "number": "100",
+     "dialstring": "DT100", "result": "ringing"}
+
+``event`` is one of ``cmd`` (every AT command line: ``cmd``, ``result``), ``dial``
+(``number`` dialled, ``dialstring``, ``result``: ringing, busy or no-carrier),
+``ring`` (at the callee: ``count``), ``answer`` (at the callee: ``auto``),
+``connect`` (one per side: ``speed``), ``hangup`` (``reason``: ath, close, dtr, reset,
+no-answer, abort).  Call events carry ``number`` (the number dialled for that call)
+and ``peer`` (the other line's number); ``line`` is always the line's own number.
+
+``--ready FILE`` is written (JSON: pid and lines) once all lines exist; SIGTERM or
+SIGINT removes the links, bind mounts, ready file and pid file, and exits 0.
+Stdlib only, Linux, Python 3.11.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import errno
+import json
+import os
+import select
+import signal
+import stat
+import sys
+import termios
+import time
+import tty
+
+VERSION = "1.0"
+IDENT = "dialin.callback modememu " + VERSION
+
+# Call states of a line.
+IDLE = "idle"  # command mode, on hook
+DIALING = "dialing"  # we dialled, the callee is ringing
+RINGING = "ringing"  # somebody dialled us (command mode: ATA answers)
+ONLINE = "online"  # connected, data mode
+ONLINE_CMD = "online-cmd"  # connected, command mode after +++
+
+NUMERIC = {
+    "OK": b"0",
+    "CONNECT": b"1",
+    "RING": b"2",
+    "NO CARRIER": b"3",
+    "ERROR": b"4",
+    "NO DIALTONE": b"6",
+    "BUSY": b"7",
+    "NO ANSWER": b"8",
+}
+
+DEFAULT_REGS = {0: 0, 1: 0, 2: 43, 3: 13, 4: 10, 5: 8, 6: 2, 7: 50, 8: 2, 10: 14, 12: 50}
+
+CHECK_INTERVAL = 0.05  # s: polling of closed lines and of DTR
+
+MS_BIND = 4096
+MNT_DETACH = 2
+
+
+class Terminate(Exception):
+    """Raised by the SIGTERM/SIGINT handler to leave the main loop."""
+
+
+class Pending:
+    """Result of a command line whose answer comes later (D, A)."""
+
+
+PENDING = Pending()
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def bind_mount(source: str, target: str) -> None:
+    if _libc().mount(source.encode(), target.encode(), None, MS_BIND, None) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount --bind {source} {target}: {os.strerror(err)}")
+
+
+def umount(target: str) -> None:
+    if _libc().umount2(target.encode(), MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"umount {target}: {os.strerror(err)}")
+
+
+def is_mountpoint(path: str) -> bool:
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+            for row in f:
+                fields = row.split()
+                if len(fields) > 4 and fields[4].replace("\\040", " ") == path:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+class Line:
+    def __init__(self, emu: "Emulator", path: str, number: str):
+        self.emu = emu
+        self.path = os.path.abspath(path)
+        self.number = number
+        self.master = -1
+        self.pts = ""
+        self.bound = False
+        self.linked = False
+        self.open = False
+        self.outbuf = bytearray()
+        self.cmdbuf = bytearray()
+        self.last_cmd = b""
+        self.state = IDLE
+        self.peer: Line | None = None
+        self.call_number = ""  # the number dialled for the current call
+        self.next_ring = 0.0
+        self.rings = 0
+        self.last_rx = 0.0
+        self.esc_count = 0
+        self.esc_last = 0.0
+        self.esc_deadline: float | None = None
+        self.dtr_low = False
+        self.reset_settings()
+
+    # ----- set-up and tear-down -------------------------------------------------
+    def reset_settings(self) -> None:
+        self.echo = True
+        self.quiet = False
+        self.verbose = True
+        self.dtr_mode = 2
+        self.regs = dict(DEFAULT_REGS)
+        self.regs[12] = self.emu.default_s12
+        self.selected_reg = 0
+
+    def create(self, bind: bool) -> None:
+        master, slave = os.openpty()
+        self.master = master
+        self.pts = os.ttyname(slave)
+        # Raw, set with TCSANOW: TCSAFLUSH would discard what the program writes first.
+        tty.setraw(slave, termios.TCSANOW)
+        attrs = termios.tcgetattr(slave)
+        attrs[2] |= termios.CLOCAL | termios.CREAD
+        attrs[4] = attrs[5] = self.emu.speed_const
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        os.close(slave)  # never keep the slave: its last close is the hang-up
+        os.set_blocking(master, False)
+        self._make_path(bind)
+
+    def _make_path(self, bind: bool) -> None:
+        path = self.path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.lexists(path):
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                os.unlink(path)
+            elif is_mountpoint(path):
+                umount(path)  # left over by an emulator that died
+                if os.path.lexists(path) and not bind:
+                    os.unlink(path)
+            elif stat.S_ISREG(st.st_mode) and st.st_size == 0:
+                if not bind:
+                    os.unlink(path)
+            else:
+                raise SystemExit(f"modememu: {path} exists and is not a link or empty file: refusing to replace it")
+        if bind:
+            if not os.path.lexists(path):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.close(fd)
+            try:
+                bind_mount(self.pts, path)
+            except OSError as e:
+                os.unlink(path)
+                raise SystemExit(f"modememu: {e} (--bind needs CAP_SYS_ADMIN)") from e
+            self.bound = True
+        else:
+            os.symlink(self.pts, path)
+            self.linked = True
+
+    def destroy(self) -> None:
+        if self.bound:
+            try:
+                umount(self.path)
+            except OSError as e:
+                self.emu.debug(f"{self.path}: {e}")
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.bound = False
+        if self.linked:
+            try:
+                if os.readlink(self.path) == self.pts:
+                    os.unlink(self.path)
+            except OSError:
+                pass
+            self.linked = False
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+    # ----- slave open/closed --------------------------------------------------------
+    def slave_is_open(self) -> bool:
+        p = select.poll()
+        p.register(self.master, select.POLLIN)
+        for _fd, ev in p.poll(0):
+            if ev & select.POLLHUP:
+                return False
+        return True
+
+    def refresh_open(self) -> None:
+        if not self.open and self.slave_is_open():
+            self.open = True
+            self.emu.debug(f"line {self.number}: {self.path} opened")
+
+    def on_close(self) -> None:
+        if not self.open:
+            return
+        self.open = False
+        self.outbuf.clear()
+        self.cmdbuf.clear()
+        self.emu.debug(f"line {self.number}: {self.path} closed")
+        # Drop anything still queued for the next opener (a port that is not open loses
+        # what arrives).  Opening the slave for a moment does not count as a hang-up.
+        try:
+            fd = os.open(self.pts, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                termios.tcflush(fd, termios.TCIFLUSH)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+        if self.state in (ONLINE, ONLINE_CMD, DIALING):
+            self.hangup("close")
+
+    # ----- output ---------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.refresh_open()
+        if not self.open:
+            self.emu.debug(f"line {self.number}: not open, dropped {data!r}")
+            return
+        self.emu.debug(f"line {self.number} <- {data!r}")
+        self.outbuf += data  # written by the main loop, in one go per iteration
+
+    def flush(self) -> None:
+        while self.outbuf and self.master >= 0:
+            try:
+                n = os.write(self.master, self.outbuf)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                if e.errno == errno.EIO:
+                    self.on_close()
+                    return
+                raise
+            del self.outbuf[:n]
+
+    def result(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.verbose:
+            self.write(b"\r\n" + text.encode() + b"\r\n")
+        else:
+            self.write(NUMERIC[text.split(" ")[0]] + b"\r")
+
+    def info(self, text: str) -> None:
+        if self.verbose:
+            self.write(b"\r\n" + text.encode() + b"\r\n")
+        else:
+            self.write(text.encode() + b"\r\n")
+
+    # ----- input ------------------------------------------------------------------------
+    def on_readable(self) -> None:
+        while self.master >= 0:
+            try:
+                data = os.read(self.master, 4096)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                if e.errno == errno.EIO:
+                    self.on_close()
+                    return
+                raise
+            if not data:
+                self.on_close()
+                return
+            self.open = True
+            self.emu.debug(f"line {self.number} -> {data!r}")
+            self.on_data(data)
+
+    def on_data(self, data: bytes) -> None:
+        i = 0
+        while i < len(data):
+            if self.state == ONLINE:
+                i += self.online_data(data[i:])
+            elif self.state == DIALING:
+                if data[i] in (10, 13):  # the end of the ATD line itself
+                    i += 1
+                    continue
+                self.emu.event(self, "hangup", reason="abort", number=self.call_number,
+                               peer=self.peer.number if self.peer else None)
+                self.abort_dial()
+                self.result("NO CARRIER")
+                i += 1
+            else:
+                self.command_byte(data[i])
+                i += 1
+
+    def online_data(self, data: bytes) -> int:
+        """Relay data to the peer, watching for the escape sequence; returns bytes used."""
+        esc = self.regs.get(2, 43)
+        guard = self.guard()
+        for k, b in enumerate(data):
+            now = time.monotonic()
+            if b == esc and esc <= 127 and (
+                (self.esc_count == 0 and now - self.last_rx >= guard)
+                or (0 < self.esc_count < 3 and now - self.esc_last < guard)
+            ):
+                self.esc_count += 1
+                self.esc_last = now
+                self.esc_deadline = now + guard if self.esc_count == 3 else None
+            else:
+                self.esc_count = 0
+                self.esc_deadline = None
+            self.last_rx = now
+            if self.state != ONLINE:  # pragma: no cover - state changes only in ticks
+                return k
+        peer = self.peer
+        if peer is not None and peer.state == ONLINE:
+            peer.write(data)
+        return len(data)
+
+    def guard(self) -> float:
+        return self.regs.get(12, 50) / 50.0
+
+    def command_byte(self, b: int) -> None:
+        cr = self.regs.get(3, 13)
+        bs = self.regs.get(5, 8)
+        if self.echo:
+            self.write(bytes([b]))
+        if b == cr:
+            line = bytes(self.cmdbuf)
+            self.cmdbuf.clear()
+            self.command_line(line)
+        elif b in (bs, 127):
+            if self.cmdbuf:
+                self.cmdbuf.pop()
+        elif b == self.regs.get(4, 10) or b == 0:
+            pass
+        else:
+            self.cmdbuf.append(b)
+            if len(self.cmdbuf) > 1024:
+                del self.cmdbuf[:-1024]
+            if self.cmdbuf[-2:].upper() == b"A/":
+                self.cmdbuf.clear()
+                if self.last_cmd:
+                    if self.echo:
+                        self.write(b"\r")
+                    self.command_line(self.last_cmd)
+
+    # ----- command interpreter ------------------------------------------------------------
+    def command_line(self, raw: bytes) -> None:
+        text = raw.decode("latin-1")
+        pos = text.upper().find("AT")
+        if pos < 0:
+            return  # not a command: a modem ignores it
+        cmdtext = text[pos:].strip()
+        self.last_cmd = cmdtext.encode("latin-1")
+        outcome = self.execute(cmdtext[2:])
+        shown = None if outcome is PENDING else outcome
+        self.emu.event(self, "cmd", cmd=cmdtext, result=shown)
+        if isinstance(outcome, str):
+            self.result(outcome)
+
+    def execute(self, s: str):
+        """Run the commands after AT; return "OK", "ERROR", another result, or PENDING."""
+        s = s.upper()
+        i = 0
+        n = len(s)
+
+        def number(default: int = 0) -> int:
+            nonlocal i
+            j = i
+            while i < n and s[i].isdigit():
+                i += 1
+            return int(s[j:i]) if i > j else default
+
+        while i < n:
+            c = s[i]
+            i += 1
+            if c in " \t":
+                continue
+            if c == "D":
+                return self.dial(s[i:])
+            if c == "A":
+                return self.answer(auto=False)
+            if c == "O":
+                number()
+                if self.state == ONLINE_CMD:
+                    self.state = ONLINE
+                    self.last_rx = time.monotonic()
+                    self.esc_count = 0
+                    return f"CONNECT {self.emu.speed}"
+                return "NO CARRIER"
+            if c == "E":
+                v = number()
+                if v > 1:
+                    return "ERROR"
+                self.echo = v == 1
+            elif c == "Q":
+                v = number()
+                if v > 1:
+                    return "ERROR"
+                self.quiet = v == 1
+            elif c == "V":
+                v = number()
+                if v > 1:
+                    return "ERROR"
+                self.verbose = v == 1
+            elif c == "H":
+                v = number()
+                if v == 0 and self.state in (ONLINE_CMD, ONLINE):
+                    self.hangup("ath")
+            elif c == "Z":
+                number()
+                if self.state in (ONLINE_CMD, ONLINE):
+                    self.hangup("reset")
+                self.reset_settings()
+            elif c == "I":
+                v = number()
+                self.info({3: "modememu pty Hayes emulator", 4: "dialin.callback"}.get(v, IDENT))
+            elif c in "BCLMNPTWXY":
+                number()
+            elif c == "S":
+                reg = number(-1)
+                if reg < 0 or reg > 255:
+                    return "ERROR"
+                self.selected_reg = reg
+                if i < n and s[i] == "=":
+                    i += 1
+                    v = number(0)
+                    if v > 255:
+                        return "ERROR"
+                    self.regs[reg] = v
+                elif i < n and s[i] == "?":
+                    i += 1
+                    self.info(f"{self.regs.get(reg, 0):03d}")
+            elif c == "?":
+                self.info(f"{self.regs.get(self.selected_reg, 0):03d}")
+            elif c == "&":
+                if i >= n or not s[i].isalpha():
+                    return "ERROR"
+                sub = s[i]
+                i += 1
+                v = number()
+                if sub == "F":
+                    self.reset_settings()
+                elif sub == "D":
+                    if v > 3:
+                        return "ERROR"
+                    self.dtr_mode = v
+                elif sub == "V":
+                    self.info(self.profile())
+            elif c in "\\%":
+                if i >= n or not s[i].isalpha():
+                    return "ERROR"
+                i += 1
+                number()
+            elif c == "+":
+                j = i
+                while i < n and s[i] not in ";":
+                    i += 1
+                res = self.extended(s[j:i])
+                if res != "OK":
+                    return res
+                if i < n and s[i] == ";":
+                    i += 1
+            else:
+                return "ERROR"
+        return "OK"
+
+    def extended(self, cmd: str) -> str:
+        if cmd in ("FCLASS=0", "FCLASS=0.0"):
+            return "OK"
+        if cmd == "FCLASS?":
+            self.info("0")
+            return "OK"
+        if cmd == "FCLASS=?":
+            self.info("0")
+            return "OK"
+        if cmd in ("GMI", "GMI?"):
+            self.info("dialin.callback")
+            return "OK"
+        if cmd in ("GMM", "GMM?"):
+            self.info("modememu")
+            return "OK"
+        if cmd in ("GMR", "GMR?"):
+            self.info(VERSION)
+            return "OK"
+        if cmd == "GCAP":
+            self.info("+GCAP: +FCLASS")
+            return "OK"
+        return "ERROR"
+
+    def profile(self) -> str:
+        regs = " ".join(f"S{k:02d}:{v:03d}" for k, v in sorted(self.regs.items()))
+        return (f"E{int(self.echo)} Q{int(self.quiet)} V{int(self.verbose)} &D{self.dtr_mode}"
+                f"\r\n{regs}")
+
+    # ----- calls ------------------------------------------------------------------------
+    def dial(self, dialstring: str):
+        number = "".join(ch for ch in dialstring if ch.isdigit() or ch in "*#")
+        if self.state in (ONLINE_CMD, ONLINE):
+            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="error")
+            return "ERROR"
+        callee = self.emu.numbers.get(number)
+        if callee is None or not number or self.state == RINGING:
+            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="no-carrier")
+            return "NO CARRIER"
+        if callee is self or callee.state != IDLE:
+            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="busy")
+            return "BUSY"
+        self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="ringing")
+        self.state = DIALING
+        self.peer = callee
+        self.call_number = number
+        callee.state = RINGING
+        callee.peer = self
+        callee.call_number = number
+        callee.rings = 0
+        callee.regs[1] = 0
+        callee.next_ring = time.monotonic() + 0.2
+        return PENDING
+
+    def ring(self, now: float) -> None:
+        """Called on the callee when its next ring is due."""
+        caller = self.peer
+        if caller is None:
+            self.state = IDLE
+            return
+        if self.rings >= self.emu.max_rings:
+            self.emu.event(caller, "hangup", reason="no-answer", number=self.call_number, peer=self.number)
+            caller.state = IDLE
+            caller.peer = None
+            self.state = IDLE
+            self.peer = None
+            caller.result("NO CARRIER")
+            return
+        self.rings += 1
+        self.regs[1] = min(self.rings, 255)
+        self.emu.event(self, "ring", count=self.rings, number=self.call_number, peer=caller.number)
+        self.result("RING")
+        self.next_ring = now + self.emu.ring_interval
+        s0 = self.regs.get(0, 0)
+        if s0 > 0 and self.rings >= s0:
+            self.answer(auto=True)
+
+    def answer(self, auto: bool):
+        if self.state != RINGING or self.peer is None:
+            return "NO CARRIER"
+        caller = self.peer
+        self.emu.event(self, "answer", auto=auto, number=self.call_number, peer=caller.number)
+        now = time.monotonic()
+        for side in (self, caller):
+            side.state = ONLINE
+            side.last_rx = now
+            side.esc_count = 0
+            side.esc_deadline = None
+            side.dtr_low = side.speed_is_zero()
+        self.emu.event(self, "connect", speed=self.emu.speed, number=self.call_number, peer=caller.number)
+        self.emu.event(caller, "connect", speed=self.emu.speed, number=self.call_number, peer=self.number)
+        self.result(f"CONNECT {self.emu.speed}")
+        caller.result(f"CONNECT {self.emu.speed}")
+        return PENDING
+
+    def abort_dial(self) -> None:
+        callee = self.peer
+        if callee is not None and callee.peer is self:
+            callee.state = IDLE
+            callee.peer = None
+        self.state = IDLE
+        self.peer = None
+
+    def hangup(self, reason: str) -> None:
+        """Our side ends the call (ATH, close, DTR drop, reset): the peer gets NO CARRIER."""
+        peer = self.peer
+        state = self.state
+        self.state = IDLE
+        self.peer = None
+        self.esc_count = 0
+        self.esc_deadline = None
+        if state == DIALING:
+            self.emu.event(self, "hangup", reason=reason, number=self.call_number,
+                           peer=peer.number if peer else None)
+            if peer is not None and peer.peer is self:
+                peer.state = IDLE
+                peer.peer = None
+            return
+        if state not in (ONLINE, ONLINE_CMD):
+            return
+        self.emu.event(self, "hangup", reason=reason, number=self.call_number,
+                       peer=peer.number if peer else None)
+        if peer is not None and peer.peer is self:
+            peer.state = IDLE
+            peer.peer = None
+            peer.esc_count = 0
+            peer.esc_deadline = None
+            peer.result("NO CARRIER")
+
+    def speed_is_zero(self) -> bool:
+        try:
+            attrs = termios.tcgetattr(self.master)
+        except termios.error:
+            return False
+        return attrs[5] == termios.B0
+
+    # ----- timers -----------------------------------------------------------------------
+    def tick(self, now: float) -> None:
+        if not self.open:
+            self.refresh_open()
+        if self.state == RINGING and now >= self.next_ring:
+            self.ring(now)
+        if (self.state == ONLINE and self.esc_count == 3 and self.esc_deadline is not None
+                and now >= self.esc_deadline):
+            self.esc_count = 0
+            self.esc_deadline = None
+            self.state = ONLINE_CMD
+            self.cmdbuf.clear()
+            self.emu.event(self, "cmd", cmd="+++", result="OK")
+            self.result("OK")
+        low = self.speed_is_zero()
+        if low and not self.dtr_low and self.dtr_mode != 0 and self.state in (ONLINE, ONLINE_CMD, DIALING):
+            self.emu.debug(f"line {self.number}: DTR dropped")
+            if self.state == DIALING:
+                self.emu.event(self, "hangup", reason="dtr", number=self.call_number,
+                               peer=self.peer.number if self.peer else None)
+                self.abort_dial()
+            else:
+                self.hangup("dtr")
+            if self.dtr_mode == 3:
+                self.reset_settings()
+        self.dtr_low = low
+
+    def next_deadline(self, now: float) -> float:
+        d = now + 1.0
+        if not self.open or self.state in (ONLINE, ONLINE_CMD, DIALING):
+            d = min(d, now + CHECK_INTERVAL)
+        if self.state == RINGING:
+            d = min(d, self.next_ring)
+        if self.esc_deadline is not None:
+            d = min(d, self.esc_deadline)
+        return d
+
+
+class Emulator:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.lines: list[Line] = []
+        self.numbers: dict[str, Line] = {}
+        self.ring_interval = args.ring_interval
+        self.max_rings = args.max_rings
+        self.speed = args.speed
+        self.speed_const = getattr(termios, f"B{args.speed}", termios.B38400)
+        self.default_s12 = max(1, min(255, round(args.guard * 50)))
+        self.verbose = args.verbose
+        self.logf = None
+        if args.log:
+            os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
+            self.logf = open(args.log, "a", encoding="utf-8")  # noqa: SIM115
+
+    def debug(self, msg: str) -> None:
+        if self.verbose:
+            print(f"modememu: {time.time():.3f} {msg}", file=sys.stderr, flush=True)
+
+    def event(self, line: Line, event: str, **fields) -> None:
+        rec = {"t": round(time.time(), 3), "line": line.number, "event": event}
+        rec.update({k: v for k, v in fields.items() if v is not None})
+        self.debug("event " + json.dumps(rec))
+        if self.logf is not None:
+            self.logf.write(json.dumps(rec) + "\n")
+            self.logf.flush()
+
+    def setup(self) -> None:
+        for spec in self.args.line:
+            path, sep, number = spec.rpartition("=")
+            if not sep or not path or not number.isdigit():
+                raise SystemExit(f"modememu: bad --line {spec!r}: want PATH=NUMBER (digits)")
+            if number in self.numbers:
+                raise SystemExit(f"modememu: number {number} given twice")
+            line = Line(self, path, number)
+            self.lines.append(line)
+            self.numbers[number] = line
+            line.create(self.args.bind)
+            self.debug(f"line {number}: {line.path} -> {line.pts}")
+        if self.args.pidfile:
+            write_atomic(self.args.pidfile, f"{os.getpid()}\n")
+        if self.args.ready:
+            info = {"pid": os.getpid(),
+                    "lines": {ln.number: {"path": ln.path, "pts": ln.pts} for ln in self.lines}}
+            write_atomic(self.args.ready, json.dumps(info) + "\n")
+        if not self.args.quiet:
+            desc = ", ".join(f"{ln.path}={ln.number} ({ln.pts})" for ln in self.lines)
+            print(f"modememu: pid {os.getpid()}: {desc}", file=sys.stderr, flush=True)
+
+    def cleanup(self) -> None:
+        for line in self.lines:
+            line.destroy()
+        for f in (self.args.ready, self.args.pidfile):
+            if f:
+                try:
+                    os.unlink(f)
+                except OSError:
+                    pass
+        if self.logf is not None:
+            self.logf.close()
+            self.logf = None
+
+    def run(self) -> None:
+        while True:
+            now = time.monotonic()
+            for line in self.lines:
+                line.tick(now)
+            for line in self.lines:
+                if line.outbuf:
+                    line.flush()
+            now = time.monotonic()
+            deadline = min(line.next_deadline(now) for line in self.lines)
+            p = select.poll()
+            byfd = {}
+            for line in self.lines:
+                if line.open:
+                    mask = select.POLLIN
+                    if line.outbuf:
+                        mask |= select.POLLOUT
+                    p.register(line.master, mask)
+                    byfd[line.master] = line
+            timeout_ms = max(0, int((deadline - now) * 1000) + 1)
+            for fd, ev in p.poll(timeout_ms):
+                line = byfd[fd]
+                if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                    line.on_readable()
+            for line in self.lines:
+                if line.outbuf:
+                    line.flush()
+
+
+def write_atomic(path: str, text: str) -> None:
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description="Hayes modem emulator: phone lines over pseudo-terminals.",
+        epilog="Example: modememu.py --line /dev/ttyS1=100 --line /run/modememu/caller=200 "
+        "--bind --log /run/modememu/events.jsonl --ready /run/modememu/ready",
+    )
+    ap.add_argument("--line", action="append", required=True, metavar="PATH=NUMBER",
+                    help="a phone line: PATH names the pty slave, NUMBER is its phone number (repeatable)")
+    ap.add_argument("--bind", action="store_true",
+                    help="bind-mount the pty slave onto a plain file at PATH instead of a symlink "
+                         "(ttyname() then returns PATH; needs CAP_SYS_ADMIN)")
+    ap.add_argument("--log", metavar="FILE", help="append events to FILE as JSON lines")
+    ap.add_argument("--pidfile", metavar="FILE", help="write the process id to FILE")
+    ap.add_argument("--ready", metavar="FILE", help="write FILE once all lines exist")
+    ap.add_argument("--ring-interval", type=float, default=2.0, metavar="SECONDS",
+                    help="time between RINGs (default 2)")
+    ap.add_argument("--max-rings", type=int, default=10, metavar="N",
+                    help="rings before the caller gets NO CARRIER (default 10)")
+    ap.add_argument("--speed", type=int, default=38400, help="speed in CONNECT messages (default 38400)")
+    ap.add_argument("--guard", type=float, default=1.0, metavar="SECONDS",
+                    help="default escape guard time, register S12 (default 1)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="trace data and events on stderr")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no start-up message")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    emu = Emulator(args)
+
+    def terminate(signum, _frame):
+        raise Terminate(signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        emu.setup()
+        emu.run()
+    except Terminate:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        emu.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
