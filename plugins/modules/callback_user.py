@@ -51,7 +51,7 @@ options:
   number:
     description:
       - Telephone number to call back, for O(name). Digits and the dial modifiers comma, C(W), C(P), C(T), C(*) and C(#) only (upper or lower case letters).
-      - Required when O(name) is given and O(state=present).
+      - Required when O(name) is given and O(state=present). Quote it in YAML so that leading zeros stay.
     type: str
   lines:
     description:

@@ -16,7 +16,8 @@ description:
   - Read-only checks of the serial port a modem is attached to, in this order
     - the path exists (symlinks followed; the real device and the link target are reported);
     - it is a character device;
-    - the kernel driver behind it (from C(/sys/class/tty/NAME/device/driver); null for a pty);
+    - the kernel driver behind it (from C(/sys/class/tty/NAME/device/driver), looking past the
+      C(serial-base) bus of Linux 6.5 and later; null for a pty);
     - UUCP lock files C(LCK..NAME) in O(lock_dir), for the name of O(path) and for the name of the
       real device. A lock held by a live process fails the task (the module never opens a line another
       process holds); a stale lock (its process is gone) is reported and left in place;
@@ -181,12 +182,26 @@ def pid_alive(pid):
     return True
 
 
-def driver_of(device):
+def driver_of(device, sys_root='/sys'):
+    """Driver name of a tty from sysfs; None when there is none (a pty).
+
+    Since Linux 6.5 a serial port's "device" is a port of the serial-base bus
+    (drivers "port" and "ctrl"); the hardware driver is further up.
+    """
     name = os.path.basename(device)
-    link = os.path.join('/sys/class/tty', name, 'device', 'driver')
-    if os.path.exists(link):
-        return os.path.basename(os.path.realpath(link))
-    return None
+    dev = os.path.join(sys_root, 'class/tty', name, 'device')
+    if not os.path.exists(dev):
+        return None
+    dev = os.path.realpath(dev)
+    for dummy in range(4):
+        link = os.path.join(dev, 'driver')
+        if not os.path.exists(link):
+            return None
+        driver = os.path.realpath(link)
+        if '/bus/serial-base/' not in driver:
+            return os.path.basename(driver)
+        dev = os.path.dirname(dev)
+    return os.path.basename(driver)
 
 
 class Probe(object):

@@ -58,6 +58,8 @@ INITRD_MODULES = [
 ]
 
 T0 = time.monotonic()
+# Results of the configuration steps, reported with the guest's checks.
+CONFIG_CHECKS: list = []
 
 
 def log(msg: str) -> None:
@@ -276,10 +278,19 @@ def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
         # No daemon is started while the roles install packages into the root.
         write(os.path.join(dst, 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n', 0o755)
         os.makedirs(os.path.join(dst, 'lib', 'modules'), exist_ok=True)
+    # Work-around: roles/modem/tasks/links.yml links /dev/<link> to the port and sets
+    # the port's mode even in an offline root (server_verify_ports: false), and fails
+    # when the port is missing. Placeholders in the root's /dev satisfy it; in the VM
+    # a devtmpfs is mounted over that /dev.
+    for port in load_vars().get('server_ports', []):
+        placeholder = os.path.join(server, 'dev', port['device'])
+        if not os.path.lexists(placeholder):
+            write(placeholder, '', 0o660)
     for d in ('e2e/caller', 'e2e/tests', 'e2e/out'):
         os.makedirs(os.path.join(server, d), exist_ok=True)
     # The harness's own init lines (nothing about mgetty or ppp): the stock VT
-    # gettys are useless here; a sysinit step starts the phone lines (modem
+    # gettys are useless here; the stock rcS is replaced by a short one
+    # (guest/vm-rcS: the full one takes a minute under emulation); a sysinit step starts the phone lines (modem
     # emulator) and a syslog listener before the respawn lines run; a "once"
     # line in runlevel 2 runs the scenarios and powers off.
     inittab = os.path.join(server, 'etc', 'inittab')
@@ -287,6 +298,8 @@ def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
     for ln in read(inittab).splitlines():
         if ':respawn:/sbin/getty' in ln and not ln.startswith('#'):
             ln = '#' + ln
+        if ln.startswith('si::sysinit:'):
+            ln = 'si::sysinit:/e2e/tests/e2e/guest/vm-rcS'
         lines.append(ln)
         if ln.startswith('si::sysinit:'):
             lines.append('e2::sysinit:/usr/bin/python3 /e2e/tests/e2e/guest/vm_sysinit.py')
@@ -328,6 +341,16 @@ def configure(rundir: str, server: str, caller: str, idempotence: bool, extra: l
     env = ansible_env(rundir)
     timings = {}
     t = time.monotonic()
+    log('configure: ansible-playbook --check on the fresh roots ...')
+    res = subprocess.run(cmd + ['--check'], env=env, capture_output=True, text=True, check=False)
+    write(os.path.join(rundir, 'ansible-check.log'), res.stdout + res.stderr)
+    timings['ansible_check_mode'] = time.monotonic() - t
+    CONFIG_CHECKS.append({'name': 'configure: check mode (--check) on fresh roots succeeds',
+                          'ok': res.returncode == 0,
+                          'detail': f'rc {res.returncode}, log {rundir}/ansible-check.log\n'
+                                    + '\n'.join(ln for ln in res.stdout.splitlines()
+                                                 if ln.startswith(('fatal:', 'failed:')))[-1200:]})
+    t = time.monotonic()
     log('configure: ansible-playbook (server role, client role) ...')
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     write(os.path.join(rundir, 'ansible-1.log'), res.stdout + res.stderr)
@@ -345,11 +368,12 @@ def configure(rundir: str, server: str, caller: str, idempotence: bool, extra: l
             die(f'second configuration run failed; log: {rundir}/ansible-2.log\n{tail(res.stdout, 40)}')
         changed = [ln for ln in res.stdout.splitlines() if ln.startswith('PLAY RECAP') or ' changed=' in ln]
         bad = [ln for ln in changed if ' changed=' in ln and ' changed=0 ' not in ln]
-        if bad:
-            lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
-            die('second configuration run is not idempotent:\n' + '\n'.join(bad + lines)
-                + f'\nlog: {rundir}/ansible-2.log')
-        log(f'configure: second run changed nothing ({timings["ansible_second"]:.1f} s)')
+        lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
+        CONFIG_CHECKS.append({'name': 'configure: a second run changes nothing (idempotence)',
+                              'ok': not bad,
+                              'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {rundir}/ansible-2.log'})
+        log(f'configure: second run: {"changed nothing" if not bad else "CHANGED something"} '
+            f'({timings["ansible_second"]:.1f} s)')
     for root in (server, caller):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))
@@ -368,6 +392,8 @@ def boot(setup: Setup, rundir: str, server: str, caller: str, timeout: int, cpus
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     cfg = load_vars()['e2e_guest']
+    # The guest stops starting scenarios in time to report before the hard timeout.
+    cfg['budget_seconds'] = max(timeout - 45, 30)
     write(os.path.join(out, 'config.json'), json.dumps(cfg, indent=1))
     console = os.path.join(rundir, 'console.log')
 
@@ -417,7 +443,7 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
             with contextlib.suppress(ValueError):
                 events.append(json.loads(ln))
     host_checks = host_side_checks(results, events)
-    checks = results.get('checks', []) + host_checks
+    checks = CONFIG_CHECKS + results.get('checks', []) + host_checks
     ok = True
     print('\n==== dialin.callback end-to-end results ====')
     for c in checks:

@@ -17,6 +17,7 @@ __metaclass__ = type
 import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -57,7 +58,9 @@ try:
     from hypothesis import settings as _hyp_settings
     from hypothesis.configuration import set_hypothesis_home_dir as _set_home
     # nothing inside the checkout: no .hypothesis/ (example database, patches)
-    _set_home(tempfile.mkdtemp(prefix='dialin-callback-hypothesis-'))
+    _hyp_home = tempfile.mkdtemp(prefix='dialin-callback-hypothesis-')
+    _set_home(_hyp_home)
+    atexit.register(shutil.rmtree, _hyp_home, True)
     # no example database inside the checkout
     _hyp_settings.register_profile('dialin', database=None, deadline=None)
     _hyp_settings.load_profile('dialin')

@@ -1,7 +1,9 @@
 """State of a converged dial-in callback server, checked on the real container."""
 
+import json
 import re
 import shlex
+import time
 
 import pytest
 
@@ -57,8 +59,8 @@ def test_callback_config(host):
 def test_callback_program_is_root_only(host):
     f = host.file("/usr/sbin/callback")
     assert (f.user, f.group, f.mode) == ("root", "root", 0o700)
-    assert host.run("dpkg-statoverride --list /usr/sbin/callback").stdout.split() == [
-        "root", "root", "0700", "/usr/sbin/callback"]
+    owner, group, mode, path = host.run("dpkg-statoverride --list /usr/sbin/callback").stdout.split()
+    assert (owner, group, int(mode, 8), path) == ("root", "root", 0o700, "/usr/sbin/callback")
 
 
 def test_mgetty_config_has_the_port_section(host):
@@ -92,15 +94,17 @@ def test_port_is_not_world_accessible(host):
 def test_pppd_is_setuid_for_dip_only(host):
     pppd = host.file("/usr/sbin/pppd")
     assert (pppd.user, pppd.group, pppd.mode) == ("root", "dip", 0o4754)
-    assert host.run("dpkg-statoverride --list /usr/sbin/pppd").stdout.split() == [
-        "root", "dip", "4754", "/usr/sbin/pppd"]
+    owner, group, mode, path = host.run("dpkg-statoverride --list /usr/sbin/pppd").stdout.split()
+    assert (owner, group, int(mode, 8), path) == ("root", "dip", 0o4754, "/usr/sbin/pppd")
 
 
 def test_pap_secrets_is_root_0600_with_the_entry(host):
     f = host.file("/etc/ppp/pap-secrets")
     assert (f.user, f.mode) == ("root", 0o600)
     lines = [line for line in f.content_string.splitlines() if line.startswith("pppuser")]
-    assert lines == ['pppuser\t*\t"molecule secret #1"\t192.168.1.2']
+    assert len(lines) == 1
+    # The secret has spaces and a '#': quoted, as pppd reads it.
+    assert re.fullmatch(r'pppuser\s+\*\s+"molecule secret #1"\s+192\.168\.1\.2', lines[0])
 
 
 def test_ppp_options(host):
@@ -120,11 +124,18 @@ def test_ppp_account(host):
     assert user.shell == "/etc/ppp/ppplogin"
     assert "dip" in user.groups
     assert host.file(user.home).mode & 0o007 == 0
+    # Only the PPP accounts may run pppd (group dip), and they have no sudo.
+    assert host.run("getent group dip").stdout.strip().split(":")[3].split(",") == ["pppuser"]
+    assert not {"sudo", "admin", "wheel"} & set(user.groups)
     shadow = host.run("getent shadow pppuser").stdout.split(":")
     assert shadow[1].startswith("$6$")
     ppplogin = host.file("/etc/ppp/ppplogin")
     assert (ppplogin.user, ppplogin.mode) == ("root", 0o755)
     assert "exec /usr/sbin/pppd call dialin-ppplogin" in ppplogin.content_string
+    # Anywhere but a dial-in line the shell ends at once: no console login.
+    console = host.run("setsid /etc/ppp/ppplogin < /dev/null")
+    assert console.rc == 1
+    assert "dial-in lines only" in console.stderr
     peer = host.file("/etc/ppp/peers/dialin-ppplogin").content_string.splitlines()
     assert "nodetach" in peer
 
@@ -134,15 +145,19 @@ def test_ip_forward_is_persisted(host):
     assert "net.ipv4.ip_forward=1" in f.content_string.replace(" ", "")
 
 
-def mgetty_pids(host):
-    result = host.run("pgrep --exact --full '/sbin/mgetty ttyS1'")
-    return result.stdout.split()
+def mgetty_command_lines(host, timeout=30):
+    """Command lines of the processes named mgetty, once one runs (it may be respawning)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = host.run("pgrep --exact --list-full mgetty").stdout.splitlines()
+        if lines or time.monotonic() > deadline:
+            return [line.split(None, 1)[1] for line in lines]
+        time.sleep(1)
 
 
 def test_mgetty_runs_on_the_real_port_name(host):
-    assert len(mgetty_pids(host)) == 1
     # Never on the link: mgetty's callback -S finds its mgetty by the tty's real name.
-    assert host.run("pgrep --full 'mgetty.*modem'").rc == 1
+    assert mgetty_command_lines(host) == ["/sbin/mgetty ttyS1"]
 
 
 def test_mgetty_respawn_mechanism(host):
@@ -150,6 +165,8 @@ def test_mgetty_respawn_mechanism(host):
         service = host.service("mgetty@ttyS1")
         assert service.is_running
         assert service.is_enabled
+        # The callback program forks and dials later: respawning mgetty must not kill it.
+        assert host.run("systemctl show -p KillMode mgetty@ttyS1").stdout.strip() == "KillMode=process"
     else:
         inittab = host.file("/etc/inittab").content_string
         assert re.search(r"^S1:2345:respawn:/sbin/mgetty ttyS1$", inittab, re.M)
@@ -157,9 +174,9 @@ def test_mgetty_respawn_mechanism(host):
 
 def call(host):
     """Dial the server's line from the test line and return the caller's result."""
+    # Closing the line at the end hangs up: the server's mgetty sees the call end and is respawned.
     script = ["send", r"ATZ\r", "expect", "OK", "send", rf"ATD{SERVER_NUMBER}\r",
-              "expect", "CONNECT", "expect", "login:", "send", r"+++", "expect", "OK",
-              "send", r"ATH\r", "expect", "OK"]
+              "expect", "CONNECT", "expect", "login:"]
     cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script
     return host.run(" ".join(shlex.quote(a) for a in cmd))
 
@@ -173,3 +190,25 @@ def test_a_call_gets_the_login_prompt(host, attempt):
     result = call(host)
     assert result.rc == 0, result.stdout + result.stderr
     assert "login:" in result.stdout
+
+
+def test_a_callback_user_is_called_back(host):
+    """The whole callback, short of PPP, with the real mgetty and callback programs.
+
+    The caller's line has the number of the callback user "callus" (0W5551234 dials 05551234),
+    whose entry dials out with -l ttyS1. The caller logs in as callus, is hung up on, and must
+    then be called back: RING, ATA, CONNECT and a new login prompt.
+    """
+    script = ["send", r"ATZ\r", "expect", "OK", "send", rf"ATD{SERVER_NUMBER}\r",
+              "expect", "CONNECT", "expect", "login:", "send", r"callus\r",
+              "expect", "NO CARRIER", "expect", "RING", "send", r"ATA\r",
+              "expect", "CONNECT", "expect", "login:"]
+    cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "90"] + script
+    result = host.run(" ".join(shlex.quote(a) for a in cmd))
+    assert result.rc == 0, result.stdout + result.stderr
+    events = [json.loads(line) for line in
+              host.file("/run/modememu/events.jsonl").content_string.splitlines()]
+    dials = [(e["line"], e["number"]) for e in events if e["event"] == "dial"]
+    # The server's line dialled the registered number, and only that one.
+    assert ("100", "05551234") in dials
+    assert {number for line, number in dials if line == "100"} == {"05551234"}

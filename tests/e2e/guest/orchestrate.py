@@ -206,7 +206,8 @@ class PtyLink:
 
 
 def smoke(cfg: dict) -> None:
-    """Kernel PPP only: two pppd (the caller's binaries) over a pty pair, PAP."""
+    """Kernel PPP only: two pppd (the caller's binaries) over a pty pair, PAP.
+    Both ends use the PAP secret the client role wrote for smoke_peer."""
     t0 = time.time()
     for ns in ('smoke-s', 'smoke-c'):
         sh(['ip', 'netns', 'add', ns], check_rc=True)
@@ -214,12 +215,12 @@ def smoke(cfg: dict) -> None:
     link = PtyLink()
     common = ['38400', 'nodetach', 'local', 'nocrtscts', 'nolock', 'lcp-echo-interval', '0', 'noccp',
               'logfile', '/dev/null']
-    user = cfg.get('smoke_user', 'pppuser')
+    user, peer = cfg['smoke_user'], cfg['smoke_peer']
     srv = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[0], *common, 'auth', 'require-pap',
-                                      'name', 'smoke-server', '10.99.0.1:10.99.0.2'], 'smoke-s'),
+                                      'name', peer, '10.99.0.1:10.99.0.2'], 'smoke-s'),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cli = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[1], *common, 'noauth', 'user', user,
-                                      'noipdefault'], 'smoke-c'),
+                                      'remotename', peer, 'noipdefault'], 'smoke-c'),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     up = wait_for(lambda: ppp_addrs('smoke-c').get('ppp0') == ('10.99.0.2', '10.99.0.1/32')
                   or ppp_addrs('smoke-c').get('ppp0') == ('10.99.0.2', '10.99.0.1'), 30)
@@ -330,6 +331,9 @@ def scenario(cfg: dict, sc: dict) -> None:
     ready = wait_server_ready(cfg)
     check(f'{name}: server line ready (mgetty respawned and waiting for RING)', ready,
           _tail(os.path.join(MGETTY_LOG_DIR, 'mg_' + os.path.basename(cfg['server_line']['device']) + '.log')))
+    if not ready:
+        rec['skipped'] = 'server line not ready'
+        return
     rec['t_start'] = time.time()
     res = pon(peer)
     rec['pon_rc'] = res.returncode
@@ -426,9 +430,14 @@ def main() -> None:
         setup_namespaces(cfg)
         if cfg.get('smoke', True):
             smoke(cfg)
+        deadline = T_BOOT + cfg.get('budget_seconds', 300) - uptime()
         for sc in cfg.get('scenarios', []):
             if not os.path.exists(EMU_READY):
                 check(f'{sc["name"]}: modem emulator running', False, 'no emulator: scenario skipped')
+                continue
+            if time.time() + sc['timeout'] + 30 > deadline:
+                check(f'{sc["name"]}: scenario run within the VM time budget', False,
+                      f'skipped: {deadline - time.time():.0f} s left of the budget')
                 continue
             scenario(cfg, sc)
         RESULTS['finished'] = True

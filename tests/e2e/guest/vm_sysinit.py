@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -70,6 +71,10 @@ def main() -> int:
         note(f'sysinit step starts, uptime {f.read().split()[0]} s')
     with open(os.path.join(OUT, 'config.json'), encoding='utf-8') as f:
         cfg = json.load(f)
+    # What udev's static nodes (kmod static-nodes) would provide: pppd 2.4.9 does
+    # not create /dev/ppp; opening it loads ppp_generic (char-major-108).
+    if not os.path.exists('/dev/ppp'):
+        os.mknod('/dev/ppp', 0o600 | stat.S_IFCHR, os.makedev(108, 0))
     daemon(syslog_listener)
     for _ in range(50):
         if os.path.exists('/dev/log'):

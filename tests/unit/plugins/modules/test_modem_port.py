@@ -269,3 +269,37 @@ def test_bad_speed(run_module, pty_pair, tmp_path):
     res = run(run_module, path=name, probe=True, speed=12345, lock_dir=str(tmp_path))
     assert res.failed
     assert 'speed' in res['msg']
+
+
+def _fake_sys(tmp_path, chain):
+    """Build class/tty/ttyX/device -> devices/a/b/c with drivers along *chain* (innermost first)."""
+    sys_root = tmp_path / 'sys'
+    devs = sys_root / 'devices'
+    path = devs
+    for i in range(len(chain)):
+        path = path / ('d%d' % i)
+    path.mkdir(parents=True)
+    node = path
+    for bus, drv in chain:
+        target = sys_root / 'bus' / bus / 'drivers' / drv
+        target.mkdir(parents=True, exist_ok=True)
+        os.symlink(str(target), str(node / 'driver'))
+        node = node.parent
+    tty = sys_root / 'class' / 'tty' / 'ttyX'
+    tty.mkdir(parents=True)
+    os.symlink(str(path), str(tty / 'device'))
+    return str(sys_root)
+
+
+def test_driver_serial_base_bus(tmp_path):
+    sys_root = _fake_sys(tmp_path, [('serial-base', 'port'), ('serial-base', 'ctrl'), ('platform', 'serial8250')])
+    assert modem_port.driver_of('/dev/ttyX', sys_root) == 'serial8250'
+
+
+def test_driver_usb(tmp_path):
+    sys_root = _fake_sys(tmp_path, [('usb-serial', 'ftdi_sio')])
+    assert modem_port.driver_of('/dev/ttyX', sys_root) == 'ftdi_sio'
+
+
+def test_driver_none_for_pty(tmp_path):
+    assert modem_port.driver_of('/dev/pts/0', str(tmp_path)) is None

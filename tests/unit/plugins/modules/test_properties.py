@@ -248,7 +248,7 @@ def test_login_config_version_round_trip(run_module, base):
         v2 = _read(path)
         assert v2.count('!version 2\n') == 1
         # every entry got the "-" column, nothing else moved
-        for old, new in zip([x for x in split_lines(base)], [x for x in split_lines(v2) if x != '!version 2\n']):
+        for old, new in zip(split_lines(base), [x for x in split_lines(v2) if x != '!version 2\n']):
             if old.split() and not old.lstrip().startswith('#'):
                 assert new.split() == [old.split()[0], '-'] + old.split()[1:]
             else:
@@ -298,7 +298,7 @@ def test_ppp_secret_replaces_in_place(run_module, base, pos, client, server, old
         res = run_module(ppp_secret.main, dict(path=path, client=client, server=server, secret=secret,
                                                addresses=addresses))
         assert not res.failed, res
-        assert res['changed']
+        assert res['changed'] == (old_secret != secret or addresses != ['10.9.9.9'])
         after = split_lines(_read(path))
         assert after[:pos] + after[pos + 1:] == base
         assert parse_secrets_text(after[pos]) == [[client, server, secret] + (addresses or ['*'])]

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Print a Markdown variables table per role from meta/argument_specs.yml.
 
 README.md carries the output between the markers <!-- role-docs --> and <!-- /role-docs -->;
-`scripts/role-docs --write` refreshes it there.
+`python3 scripts/role_docs.py --write` refreshes it there.
 """
 import pathlib
 import re

@@ -1,0 +1,119 @@
+"""State of the fleet after playbooks/rollout.yml (Molecule scenario rollout).
+
+dialin-rollout-2 has no modem: it failed pre-flight and must be exactly as before the rollout.
+dialin-rollout-1 and dialin-rollout-3 must be converged callback servers with the fleet's,
+their site's and their own users, and PAP secrets decrypted from the example vault.
+"""
+
+import pathlib
+import re
+import shlex
+import time
+
+import pytest
+
+BAD = "dialin-rollout-2"
+SNAPSHOT = pathlib.Path(__file__).resolve().parents[2] / "shared" / "snapshot.sh"
+LOGIN_CONFIG = "/etc/mgetty/login.config"
+# Users of each converged server: fleet-wide + site + host (inventories/fleet + host_vars/).
+CALLBACK_USERS = {
+    "dialin-rollout-1": {"helpdesk": ["0W5550100"], "parisops": ["0W5550200"],
+                         "alice": ["-l", "ttyS1", "5550123"]},
+    "dialin-rollout-3": {"helpdesk": ["0W5550100"], "lyonops": ["0W5550300"],
+                         "bob": ["5550456"]},
+}
+# The example vault's test-only secrets (tests/fleet/vault-password).
+PAP_SECRETS = {
+    "dialin-rollout-1": {"fieldeng": "fleet PAP secret #1", "parisppp": "paris PAP secret #2"},
+    "dialin-rollout-3": {"fieldeng": "fleet PAP secret #1", "lyonppp": "lyon PAP secret #3"},
+}
+
+
+def name(host):
+    return host.backend.get_hostname()
+
+
+@pytest.fixture
+def good(host):
+    if name(host) == BAD:
+        pytest.skip("the server that failed pre-flight")
+    return host
+
+
+@pytest.fixture
+def bad(host):
+    if name(host) != BAD:
+        pytest.skip("a converged server")
+    return host
+
+
+# The server that failed pre-flight: untouched.
+
+def test_failed_server_is_exactly_as_before(bad):
+    after = bad.run("bash -c " + shlex.quote(SNAPSHOT.read_text()))
+    assert after.rc == 0, after.stderr
+    before = bad.file("/root/snapshot-before-rollout").content_string
+    assert after.stdout == before
+
+
+@pytest.mark.parametrize("path", [
+    LOGIN_CONFIG,
+    "/etc/mgetty/mgetty.config",
+    "/etc/udev/rules.d/70-dialin-callback-modem.rules",
+    "/etc/systemd/system/mgetty@.service",
+    "/etc/sysctl.d/60-dialin-callback.conf",
+    "/etc/ppp/pap-secrets",
+])
+def test_failed_server_has_none_of_the_collections_files(bad, path):
+    assert not bad.file(path).exists
+
+
+def test_failed_server_has_no_mgetty(bad):
+    assert not bad.package("mgetty").is_installed
+    assert bad.run("pgrep --exact mgetty").rc == 1
+
+
+# The converged servers.
+
+def mgetty_command_lines(host, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = host.run("pgrep --exact --list-full mgetty").stdout.splitlines()
+        if lines or time.monotonic() > deadline:
+            return [line.split(None, 1)[1] for line in lines]
+        time.sleep(1)
+
+
+def test_mgetty_runs_on_the_port(good):
+    assert mgetty_command_lines(good) == ["/sbin/mgetty ttyS1"]
+    service = good.service("mgetty@ttyS1")
+    assert service.is_running
+    assert service.is_enabled
+
+
+def test_login_config_is_root_0600_with_every_callback_user(good):
+    f = good.file(LOGIN_CONFIG)
+    assert (f.user, f.mode) == ("root", 0o600)
+    entries = [line.split() for line in f.content_string.splitlines()
+               if line.strip() and not line.lstrip().startswith("#")]
+    callback = {e[0]: e[4:] if e[4] == "-l" else e[5:] for e in entries if "/usr/sbin/callback" in e}
+    assert callback == CALLBACK_USERS[name(good)]
+
+
+def test_pap_secrets_has_the_vault_secrets(good):
+    f = good.file("/etc/ppp/pap-secrets")
+    assert (f.user, f.mode) == ("root", 0o600)
+    content = f.content_string
+    for client, secret in PAP_SECRETS[name(good)].items():
+        assert re.search(rf'^{client}\s+\*\s+"{re.escape(secret)}"', content, re.M), client
+    assert "$ANSIBLE_VAULT" not in content
+
+
+def test_a_call_gets_the_login_prompt(good):
+    script = ["send", r"ATZ\r", "expect", "OK", "send", r"ATD100\r",
+              "expect", "CONNECT", "expect", "login:"]
+    cmd = ["python3", "/usr/local/lib/dialin-test/caller.py", "--line", "/run/modememu/caller",
+           "--timeout", "60"] + script
+    result = good.run(" ".join(shlex.quote(a) for a in cmd))
+    assert result.rc == 0, result.stdout + result.stderr
+    assert "login:" in result.stdout
