@@ -1,4 +1,4 @@
-#!/bin/bash
+# shellcheck shell=bash
 set -o pipefail
 # Path, type, mode, owner, group and content hash of everything the collection may touch.
 find /etc /usr/sbin/pppd /usr/sbin/callback /sbin/mgetty /home /dev/modem \

@@ -148,9 +148,22 @@ class LoginConfig(object):
     def entries(self):
         return [self.entry_dict(line) for line in self.entry_lines()]
 
-    def find(self, key):
+    def column(self, line):
+        """The callback column of an entry line ('-' in a version 1 file)."""
+        if self.version == 1 or len(line.fields) < 2:
+            return '-'
+        return line.fields[1].upper()
+
+    def find(self, key, after_callback=None):
+        """Indexes of the entry lines with *key*.
+
+        In a version 2 file, with *after_callback* given, only the lines whose callback
+        column holds that value: there a name may have a line for Y, one for N and one for -.
+        """
         return [i for i, line in enumerate(self.lines)
-                if line.kind == Line.ENTRY and line.key == key]
+                if line.kind == Line.ENTRY and line.key == key
+                and (after_callback is None or self.version == 1
+                     or self.column(line) == after_callback)]
 
     # -- writing -------------------------------------------------------
     def _ensure_final_newline(self):
@@ -160,10 +173,13 @@ class LoginConfig(object):
     def render(self, entry):
         return render_fields(entry_to_fields(entry, self.version))
 
-    def set_entry(self, entry):
-        """Make *entry* present.  Returns 'added', 'updated' or None."""
+    def set_entry(self, entry, by_column=False):
+        """Make *entry* present.  Returns 'added', 'updated' or None.
+
+        With *by_column*, a version 2 entry is the name and its callback column together.
+        """
         fields = entry_to_fields(entry, self.version)
-        idx = self.find(entry['name'])
+        idx = self.find(entry['name'], entry.get('after_callback', '-') if by_column else None)
         result = None
         if idx:
             first = idx[0]
@@ -188,8 +204,8 @@ class LoginConfig(object):
             self.lines.insert(pos, new)
         return 'added'
 
-    def remove_entry(self, key):
-        idx = self.find(key)
+    def remove_entry(self, key, after_callback=None):
+        idx = self.find(key, after_callback)
         for i in reversed(idx):
             del self.lines[i]
         return bool(idx)

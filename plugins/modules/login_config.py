@@ -16,8 +16,11 @@ description:
   - Adds, replaces or removes whole entries of mgetty's C(login.config), the table that maps the
     name typed at mgetty's C(login:) prompt (or C(/AutoPPP/) for a caller that starts PPP at once)
     to the program to run.
-  - An entry is identified by its name key. A present entry replaces the first line with that key,
-    keeping its position, and removes later lines with the same key. A new entry is inserted before
+  - An entry is identified by its name key; in a version 2 file by its name key and its O(entries[].after_callback)
+    value together, so a name may have one line for C(Y), one for C(N) and one for C(-) (for example a C(*)
+    line that runs C(/bin/login) only after a callback and one that refuses every other caller).
+    A present entry replaces the first line with that identity, keeping its position, and removes later
+    lines with the same identity. A new entry is inserted before
     the first wildcard line (a key containing C(*)), because mgetty uses the first line that matches
     and a wildcard would shadow it; a new wildcard entry, or any entry when there is no wildcard
     line, is appended.
@@ -207,9 +210,11 @@ def validate_entries(module, entries):
         if problem:
             module.fail_json(msg='%s.name %r %s' % (label, e['name'], problem))
         label = 'entries[%d] (name %s)' % (i, e['name'])
-        if e['name'] in seen:
-            module.fail_json(msg='%s: name is listed more than once in entries' % label)
-        seen.add(e['name'])
+        identity = (e['name'], e['after_callback'])
+        if identity in seen:
+            module.fail_json(msg='%s: name is listed more than once in entries with after_callback=%s'
+                                 % (label, e['after_callback']))
+        seen.add(identity)
         if e['state'] == 'absent':
             continue
         if not e.get('program'):
@@ -261,14 +266,18 @@ def main():
         for warning in doc.convert(module.params['version']):
             module.warn(warning)
 
+    if doc.version == 1 and len(set(e['name'] for e in entries)) < len(entries):
+        module.fail_json(msg='entries: a name may be listed once per after_callback value only in a '
+                             'version 2 file; %s is format version 1 (set version=2)' % path)
+
     for e in entries:
         if e['state'] == 'absent':
-            doc.remove_entry(e['name'])
+            doc.remove_entry(e['name'], e['after_callback'] if doc.version == 2 else None)
         else:
             if doc.version == 1 and e['after_callback'] != '-':
                 module.warn('entry %s: after_callback=%s is not written: %s is format version 1 '
                             '(set version=2)' % (e['name'], e['after_callback'], path))
-            doc.set_entry(e)
+            doc.set_entry(e, by_column=True)
 
     after = doc.text()
     result = write_file(module, path, before, after, exists, backup=module.params['backup'],

@@ -1,6 +1,7 @@
 """State of a converged dial-in callback server, checked on the real container."""
 
 import json
+import os
 import re
 import shlex
 import time
@@ -13,11 +14,23 @@ SERVER_NUMBER = "100"
 LOGIN_CONFIG = "/etc/mgetty/login.config"
 
 
+# The scenario's login.config: version 2 with logins only after a callback, or version 1.
+CALLBACK_ONLY = os.environ.get("DIALIN_EXPECT_CALLBACK_ONLY") == "1"
+
+
 def entries(host):
-    """login.config entry lines split into fields (comments and blank lines left out)."""
+    """login.config entries as (name, callback column, the other fields)."""
     content = host.file(LOGIN_CONFIG).content_string
-    return [line.split() for line in content.splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    lines = [line.split() for line in content.splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    version = 2 if ["!version", "2"] in lines else 1
+    return [(f[0], f[1], f[2:]) if version == 2 else (f[0], "-", f[1:])
+            for f in lines if f[0] != "!version"]
+
+
+def test_login_config_version(host):
+    content = host.file(LOGIN_CONFIG).content_string
+    assert ("!version 2" in content.splitlines()) == CALLBACK_ONLY
 
 
 def test_login_config_is_root_0600(host):
@@ -27,32 +40,48 @@ def test_login_config_is_root_0600(host):
 
 
 def test_login_config_has_autoppp_line(host):
-    autoppp = [e for e in entries(host) if e[0] == "/AutoPPP/"]
+    autoppp = [(column, rest) for name, column, rest in entries(host) if name == "/AutoPPP/"]
     assert len(autoppp) == 1
-    assert autoppp[0][1:4] == ["-", "a_ppp", "/usr/sbin/pppd"]
-    assert {"auth", "-chap", "+pap", "login", "nodetach"} <= set(autoppp[0][4:])
-    assert "debug" not in autoppp[0]
+    column, rest = autoppp[0]
+    assert column == ("Y" if CALLBACK_ONLY else "-")
+    assert rest[:3] == ["-", "a_ppp", "/usr/sbin/pppd"]
+    assert {"auth", "-chap", "+pap", "login", "nodetach"} <= set(rest[3:])
+    assert "debug" not in rest
 
 
 def test_login_config_has_one_callback_line_per_user(host):
-    callback = {e[0]: e[1:] for e in entries(host) if "/usr/sbin/callback" in e}
+    callback = {name: (column, rest) for name, column, rest in entries(host)
+                if "/usr/sbin/callback" in rest}
+    column = "N" if CALLBACK_ONLY else "-"
     assert callback == {
-        "call": ["-", "-", "/usr/sbin/callback", "-S", "123456"],
-        "callus": ["-", "-", "/usr/sbin/callback", "-l", "ttyS1", "0W5551234"],
+        "call": (column, ["-", "-", "/usr/sbin/callback", "-S", "123456"]),
+        "callus": (column, ["-", "-", "/usr/sbin/callback", "-l", "ttyS1", "0W5551234"]),
     }
 
 
+def test_login_config_fallback_lines(host):
+    fallback = sorted((column, rest) for name, column, rest in entries(host) if name == "*")
+    if CALLBACK_ONLY:
+        # /bin/login only after a callback; before one, every other name is refused.
+        assert fallback == [("N", ["-", "-", "/bin/false"]), ("Y", ["-", "-", "/bin/login", "@"])]
+    else:
+        assert fallback == [("-", ["-", "-", "/bin/login", "@"])]
+
+
 def test_callback_lines_come_before_the_catch_all(host):
-    names = [e[0] for e in entries(host)]
-    assert names.index("call") < names.index("*")
-    assert names.index("callus") < names.index("*")
-    assert names.index("/AutoPPP/") < names.index("*")
+    names = [entry[0] for entry in entries(host)]
+    first_wildcard = names.index("*")
+    assert names.index("call") < first_wildcard
+    assert names.index("callus") < first_wildcard
+    assert names.index("/AutoPPP/") < first_wildcard
 
 
 def test_callback_config(host):
     f = host.file("/etc/mgetty/callback.config")
     assert f.exists
-    assert re.search(r"^delay 20$", f.content_string, re.M)
+    # The scenarios set callback_delay 1 and callback_delay_randomize 0.
+    assert re.search(r"^delay 1$", f.content_string, re.M)
+    assert re.search(r"^delay-randomize 0$", f.content_string, re.M)
     assert re.search(r"^dial-prefix ATD$", f.content_string, re.M)
 
 
@@ -212,3 +241,13 @@ def test_a_callback_user_is_called_back(host):
     # The server's line dialled the registered number, and only that one.
     assert ("100", "05551234") in dials
     assert {number for line, number in dials if line == "100"} == {"05551234"}
+
+
+def test_a_login_before_a_callback(host):
+    """A PPP account's name typed before any callback: refused with version 2, else login runs."""
+    script = ["send", r"ATZ\r", "expect", "OK", "send", rf"ATD{SERVER_NUMBER}\r",
+              "expect", "CONNECT", "expect", "login:", "send", r"pppuser\r"]
+    script += ["expect", "NO CARRIER"] if CALLBACK_ONLY else ["expect", "assword:"]
+    cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script
+    result = host.run(" ".join(shlex.quote(a) for a in cmd))
+    assert result.rc == 0, result.stdout + result.stderr

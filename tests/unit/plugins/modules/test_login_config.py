@@ -242,3 +242,35 @@ def test_bad_version_line(run_module, tmp_path):
     res = run(run_module, path, [dict(name='a', program='/bin/a')])
     assert res.failed
     assert 'version' in res['msg']
+
+
+def test_v2_name_with_a_line_per_callback_column(run_module, conf):
+    """Version 2: '*' Y (login after a callback) and '*' N (refuse others) are two entries."""
+    entries = [
+        dict(name='*', state='absent'),
+        dict(name='*', after_callback='Y', program='/bin/login', args=['@']),
+        dict(name='*', after_callback='N', program='/bin/false'),
+    ]
+    res = run(run_module, conf, entries, version=2)
+    assert not res.failed, res
+    assert res['changed']
+    lines = conf.read_text().splitlines()
+    assert [line for line in lines if line.startswith('*')] == [
+        '*\tY\t-\t-\t/bin/login\t@',
+        '*\tN\t-\t-\t/bin/false',
+    ]
+    again = run(run_module, conf, entries, version=2)
+    assert not again['changed']
+    # Removing one column's line keeps the other.
+    res = run(run_module, conf, [dict(name='*', after_callback='N', state='absent')])
+    assert res['changed']
+    assert [line for line in conf.read_text().splitlines() if line.startswith('*')] == [
+        '*\tY\t-\t-\t/bin/login\t@']
+
+
+def test_v1_refuses_a_name_twice(run_module, conf):
+    res = run(run_module, conf, [dict(name='*', after_callback='Y', program='/bin/login'),
+                                 dict(name='*', after_callback='N', program='/bin/false')])
+    assert res.failed
+    assert 'version 2' in res['msg']
+    assert conf.read_text() == DEBIAN
