@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to dialin.callback
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """End-to-end test of dialin.callback: the whole callback flow in a QEMU VM.
@@ -11,10 +10,11 @@ Set-up, cached under the work directory (DIALIN_E2E_WORKDIR, default
   - a busybox initrd that loads virtio and 9p and mounts the shares;
   - a Debian bookworm root directory (mmdebstrap, minbase, sysvinit).
 Each run:
-  - copies the root directory twice: the server's and the caller's;
+  - makes two copies of the root directory (overlay mounts): the server's and the caller's;
   - configures them from the host with the collection's roles over the
     community.general.chroot connection (dialin.callback.server on the server,
-    dialin.callback.client on the caller), then checks a second run changes nothing;
+    dialin.callback.client on the caller, side by side); the caller's also in check
+    mode first and a second time, which must change nothing;
   - boots one VM (qemu -accel tcg, the server's root over 9p); the caller's root
     is mounted in it and used through its own mount and network namespaces and
     chroot; the modem emulator (tests/modem/modememu.py) provides the phone lines;
@@ -31,9 +31,9 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,6 +58,8 @@ INITRD_MODULES = [
 ]
 
 T0 = time.monotonic()
+# Hard limit of each ansible-playbook run, in seconds.
+ANSIBLE_TIMEOUT = 900
 # Results of the configuration steps, reported with the guest's checks.
 CONFIG_CHECKS: list = []
 
@@ -207,7 +209,8 @@ class Setup:
             log('initrd: cached')
             return
         entries = [('dev', None, 0o40755), ('bin', None, 0o40755), ('modules', None, 0o40755),
-                   ('bin/busybox', busybox, 0o100755), ('init', init, 0o100755)]
+                   ('bin/busybox', busybox, 0o100755), ('bin/sh', b'busybox', 0o120777),
+                   ('init', init, 0o100755)]
         entries += [(f'modules/{m}.ko', data, 0o100644) for m, data in files.items()]
         with gzip.open(self.initrd + '.tmp', 'wb', compresslevel=6) as f:
             f.write(cpio_newc(entries))
@@ -217,7 +220,8 @@ class Setup:
 
 
 def cpio_newc(entries) -> bytes:
-    """A newc cpio archive of (name, data or None for a directory, mode)."""
+    """A newc cpio archive of (name, data or None for a directory, mode); a
+    symbolic link has mode 0o120777 and its target as data."""
     out = bytearray()
 
     def pad4():
@@ -290,13 +294,15 @@ def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
         os.makedirs(os.path.join(server, d), exist_ok=True)
     # The harness's own init lines (nothing about mgetty or ppp): the stock VT
     # gettys are useless here; the stock rcS is replaced by a short one
-    # (guest/vm-rcS: the full one takes a minute under emulation); a sysinit step starts the phone lines (modem
+    # (guest/vm-rcS: the full one takes a minute under emulation) and runlevel 2's
+    # services (cron, exim4... pulled in by mgetty's logrotate) are not started;
+    # a sysinit step starts the phone lines (modem
     # emulator) and a syslog listener before the respawn lines run; a "once"
     # line in runlevel 2 runs the scenarios and powers off.
     inittab = os.path.join(server, 'etc', 'inittab')
     lines = []
     for ln in read(inittab).splitlines():
-        if ':respawn:/sbin/getty' in ln and not ln.startswith('#'):
+        if (':respawn:/sbin/getty' in ln or ln.startswith('l2:2:wait:')) and not ln.startswith('#'):
             ln = '#' + ln
         if ln.startswith('si::sysinit:'):
             ln = 'si::sysinit:/e2e/tests/e2e/guest/vm-rcS'
@@ -309,8 +315,17 @@ def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
 
 
 def ansible_env(rundir: str) -> dict:
+    # This checkout as the collection dialin.callback, whatever else is installed.
+    colls = os.path.join(os.path.dirname(rundir), 'collections')
+    link = os.path.join(colls, 'ansible_collections', 'dialin', 'callback')
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.realpath(link) != os.path.realpath(COLLECTION):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+        os.symlink(COLLECTION, link)
     env = dict(os.environ)
     env.update({
+        'ANSIBLE_COLLECTIONS_PATH': colls,
         'ANSIBLE_FORCE_COLOR': '0',
         'ANSIBLE_NOCOLOR': '1',
         'ANSIBLE_HOST_KEY_CHECKING': '0',
@@ -324,7 +339,11 @@ def ansible_env(rundir: str) -> dict:
     return env
 
 
-def configure(rundir: str, server: str, caller: str, idempotence: bool, extra: list) -> dict:
+def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, extra: list) -> dict:
+    """Apply the roles to both roots: the server's and the caller's configuration
+    run side by side (two ansible-playbook processes). The caller (this change's
+    client role) also gets a check-mode run on its fresh root first and a second
+    run that must change nothing; --server-checks does the same for the server."""
     inventory = os.path.join(rundir, 'inventory.ini')
     write(inventory, '\n'.join([
         '[e2e_servers]',
@@ -336,48 +355,65 @@ def configure(rundir: str, server: str, caller: str, idempotence: bool, extra: l
         'ansible_python_interpreter=/usr/bin/python3',
         '',
     ]))
-    cmd = ['ansible-playbook', '-i', inventory, os.path.join(HERE, 'playbooks', 'configure.yml'),
-           *extra]
+    base = ['ansible-playbook', '-i', inventory, os.path.join(HERE, 'playbooks', 'configure.yml'), *extra]
     env = ansible_env(rundir)
-    timings = {}
+    timings: dict = {}
+    failures: list = []
+
+    def pipeline(host: str, checks: bool) -> None:
+        steps = (['check'] if checks else []) + ['first'] + (['second'] if checks else [])
+        for step in steps:
+            cmd = base + ['--limit', host] + (['--check'] if step == 'check' else [])
+            logfile = os.path.join(rundir, f'ansible-{host}-{step}.log')
+            t = time.monotonic()
+            try:
+                res = subprocess.run(cmd, env=env, cwd=COLLECTION, capture_output=True, text=True,
+                                     check=False, timeout=ANSIBLE_TIMEOUT)
+            except subprocess.TimeoutExpired as exc:
+                res = subprocess.CompletedProcess(cmd, 124, _text(exc.stdout),
+                                                  _text(exc.stderr) + f'\n(killed after {ANSIBLE_TIMEOUT} s)')
+            write(logfile, res.stdout + res.stderr)
+            timings[f'ansible_{host}_{step}'] = time.monotonic() - t
+            log(f'configure: {host}: {step} run rc {res.returncode} in {timings[f"ansible_{host}_{step}"]:.1f} s')
+            if step == 'check':
+                CONFIG_CHECKS.append({
+                    'name': f'configure: {host}: check mode (--check) on the fresh root succeeds',
+                    'ok': res.returncode == 0,
+                    'detail': f'rc {res.returncode}, log {logfile}\n'
+                              + '\n'.join(ln for ln in res.stdout.splitlines()
+                                          if ln.startswith(('fatal:', 'failed:')))[-1200:]})
+            elif res.returncode != 0:
+                failures.append(f'{host}: {step} configuration run failed (rc {res.returncode}), log {logfile}\n'
+                                + tail(res.stdout + res.stderr, 50))
+                return
+            elif step == 'second':
+                bad = [ln for ln in res.stdout.splitlines() if ' changed=' in ln and ' changed=0 ' not in ln]
+                lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
+                CONFIG_CHECKS.append({'name': f'configure: {host}: a second run changes nothing (idempotence)',
+                                      'ok': not bad,
+                                      'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {logfile}'})
+
+    log('configure: applying dialin.callback.server and dialin.callback.client ...')
     t = time.monotonic()
-    log('configure: ansible-playbook --check on the fresh roots ...')
-    res = subprocess.run(cmd + ['--check'], env=env, capture_output=True, text=True, check=False)
-    write(os.path.join(rundir, 'ansible-check.log'), res.stdout + res.stderr)
-    timings['ansible_check_mode'] = time.monotonic() - t
-    CONFIG_CHECKS.append({'name': 'configure: check mode (--check) on fresh roots succeeds',
-                          'ok': res.returncode == 0,
-                          'detail': f'rc {res.returncode}, log {rundir}/ansible-check.log\n'
-                                    + '\n'.join(ln for ln in res.stdout.splitlines()
-                                                 if ln.startswith(('fatal:', 'failed:')))[-1200:]})
-    t = time.monotonic()
-    log('configure: ansible-playbook (server role, client role) ...')
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    write(os.path.join(rundir, 'ansible-1.log'), res.stdout + res.stderr)
-    timings['ansible_first'] = time.monotonic() - t
-    if res.returncode != 0:
-        die(f'configuration with the roles failed (rc {res.returncode}); '
-            f'log: {rundir}/ansible-1.log\n{tail(res.stdout + res.stderr, 60)}')
-    log(f'configure: done in {timings["ansible_first"]:.1f} s')
-    if idempotence:
-        t = time.monotonic()
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        write(os.path.join(rundir, 'ansible-2.log'), res.stdout + res.stderr)
-        timings['ansible_second'] = time.monotonic() - t
-        if res.returncode != 0:
-            die(f'second configuration run failed; log: {rundir}/ansible-2.log\n{tail(res.stdout, 40)}')
-        changed = [ln for ln in res.stdout.splitlines() if ln.startswith('PLAY RECAP') or ' changed=' in ln]
-        bad = [ln for ln in changed if ' changed=' in ln and ' changed=0 ' not in ln]
-        lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
-        CONFIG_CHECKS.append({'name': 'configure: a second run changes nothing (idempotence)',
-                              'ok': not bad,
-                              'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {rundir}/ansible-2.log'})
-        log(f'configure: second run: {"changed nothing" if not bad else "CHANGED something"} '
-            f'({timings["ansible_second"]:.1f} s)')
+    threads = [threading.Thread(target=pipeline, args=('server', args.server_checks)),
+               threading.Thread(target=pipeline, args=('caller', not args.no_idempotence))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    timings['ansible_wall'] = time.monotonic() - t
+    if failures:
+        die('configuration with the roles failed:\n' + '\n'.join(failures))
     for root in (server, caller):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))
     return timings
+
+
+def _text(data) -> str:
+    if isinstance(data, bytes):
+        return data.decode(errors='replace')
+    return data or ''
 
 
 def tail(text: str, n: int) -> str:
@@ -442,7 +478,7 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
         for ln in read(epath).splitlines():
             with contextlib.suppress(ValueError):
                 events.append(json.loads(ln))
-    host_checks = host_side_checks(results, events)
+    host_checks, summary = host_side_checks(results, events, read_syslog(os.path.join(out, 'syslog.log')))
     checks = CONFIG_CHECKS + results.get('checks', []) + host_checks
     ok = True
     print('\n==== dialin.callback end-to-end results ====')
@@ -461,19 +497,77 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
     print(f'VM run (boot to power-off)    {vm_time:7.1f} s')
     for k, v in results.get('timings', {}).items():
         print(f'guest {k:<23} {v:7.1f} s')
+    for row in summary:
+        parts = [f'{k.replace("_", " ")} {v:.1f} s' for k, v in row.items() if k != 'name']
+        print(f'scenario {row["name"]:<14} ' + ', '.join(parts))
     print(f'\ne2e: {"PASS" if ok else "FAIL"} (logs in {rundir})')
     return ok
 
 
-def host_side_checks(results: dict, events: list) -> list:
-    """Checks on the emulator's event log: who dialled which number, when."""
-    checks = []
+def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, list]:
+    """Checks on the emulator's event log and the guest's syslog, per scenario
+    (each scenario's window runs from its `pon` to the next scenario's start).
+    Returns the checks and a per-scenario timing summary."""
+    checks: list = []
+    summary: list = []
+
+    def add(name, ok, detail=''):
+        checks.append({'name': name, 'ok': bool(ok), 'detail': detail[-1500:]})
+
     allowed = results.get('registered_numbers', {})
     dials = [e for e in events if e.get('event') == 'dial']
     bad = [e for e in dials if e.get('number') not in allowed.get(e.get('line', ''), [])]
-    checks.append({'name': 'emulator: only registered numbers were dialled',
-                   'ok': not bad, 'detail': json.dumps(bad)[:800]})
-    return checks
+    add('emulator: only the registered numbers were ever dialled', not bad,
+        'unexpected dials: ' + json.dumps(bad)[:1200])
+    cfg = results.get('config', {})
+    server_no = cfg.get('server_line', {}).get('number')
+    caller_no = cfg.get('caller_line', {}).get('number')
+    scenarios = [sc for sc in results.get('scenarios', []) if sc.get('t_start')]
+    for i, sc in enumerate(scenarios):
+        lo = sc['t_start']
+        hi = scenarios[i + 1]['t_start'] if i + 1 < len(scenarios) else float('inf')
+        ev = [e for e in events if lo <= e.get('t', 0) < hi]
+        log_ = [(t, m) for t, m in syslog if lo <= t < hi]
+        name = sc['name']
+        first_dial = next((e for e in ev if e['event'] == 'dial' and e.get('line') == caller_no), None)
+        callback = [e for e in ev if e['event'] == 'dial' and e.get('line') == server_no]
+        answered = [e for e in ev if e['event'] == 'answer' and e.get('line') == caller_no]
+        add(f'{name}: the caller dialled the server ({server_no})',
+            first_dial is not None and first_dial.get('number') == server_no, json.dumps(first_dial))
+        if sc['expect'] in ('link', 'no-link'):
+            login = [m for _t, m in log_ if "cmd='/usr/sbin/callback'" in m and "user='call'" in m]
+            add(f'{name}: the caller logged in as the callback pseudo-user (mgetty ran callback)',
+                bool(login), 'no mgetty "data ... cmd=\'/usr/sbin/callback\', user=\'call\'" line in syslog')
+            hung = [e for e in ev if e['event'] == 'hangup' and first_dial and e['t'] > first_dial['t']
+                    and (not callback or e['t'] < callback[0]['t'])]
+            add(f'{name}: the server hung up, then dialled the registered number {caller_no}',
+                bool(hung) and bool(callback) and all(e.get('number') == caller_no for e in callback),
+                f'hangups before the callback: {json.dumps(hung)[:300]}; server dials: {json.dumps(callback)[:400]}')
+            add(f'{name}: the caller answered the callback (ATA)', bool(answered), json.dumps(answered)[:300])
+        if sc['expect'] == 'no-callback':
+            add(f'{name}: the server did not call back an unknown login', not callback,
+                f'server dials: {json.dumps(callback)[:400]}')
+        if sc['expect'] == 'no-link':
+            failed = [m for _t, m in log_ if 'PAP peer authentication failed' in m or 'PAP authentication failed' in m]
+            add(f'{name}: PAP authentication failed (syslog)', bool(failed), 'no "PAP ... authentication failed" in syslog')
+        row = {'name': name}
+        if first_dial and sc.get('t_link_up'):
+            row['dial_to_link'] = sc['t_link_up'] - first_dial['t']
+        if first_dial and callback:
+            row['dial_to_callback'] = callback[0]['t'] - first_dial['t']
+        row['scenario'] = sc.get('t_end', lo) - lo
+        summary.append(row)
+    return checks, summary
+
+
+def read_syslog(path: str) -> list:
+    out = []
+    if os.path.exists(path):
+        for ln in read(path).splitlines():
+            t, _sep, msg = ln.partition(' ')
+            with contextlib.suppress(ValueError):
+                out.append((float(t), msg))
+    return out
 
 
 # ---------------------------------------------------------------- main
@@ -484,9 +578,15 @@ def main() -> int:
     ap.add_argument('--workdir', default=os.environ.get('DIALIN_E2E_WORKDIR', '/var/tmp/dialin-e2e'))
     ap.add_argument('--rebuild', action='store_true', help='rebuild the cached kernel, initrd and root')
     ap.add_argument('--setup-only', action='store_true', help='only build the cached set-up')
-    ap.add_argument('--no-idempotence', action='store_true', help='skip the second configuration run')
-    ap.add_argument('--reuse', action='store_true', help='boot the roots of the previous run again, unconfigured')
-    ap.add_argument('--vm-timeout', type=int, default=int(os.environ.get('DIALIN_E2E_VM_TIMEOUT', '420')))
+    ap.add_argument('--no-idempotence', action='store_true',
+                    help="skip the caller's check-mode and second configuration runs")
+    ap.add_argument('--server-checks', action='store_true',
+                    help="also run the server's configuration in check mode first and a second time")
+    ap.add_argument('--reuse', action='store_true',
+                    help='boot the roots of the previous run again, without configuring them')
+    ap.add_argument('--keep-mounted', action='store_true',
+                    help='leave the overlay mounts run/server and run/caller in place after the run')
+    ap.add_argument('--vm-timeout', type=int, default=int(os.environ.get('DIALIN_E2E_VM_TIMEOUT', '480')))
     ap.add_argument('--skip-server', action='store_true', help='development: do not apply the server role')
     ap.add_argument('--cpus', type=int, default=2)
     args = ap.parse_args()
@@ -502,13 +602,24 @@ def main() -> int:
     timings = {}
     if args.reuse:
         server, caller = os.path.join(rundir, 'server'), os.path.join(rundir, 'caller')
+        for path in (server, caller):
+            if os.path.isdir(path + '.upper') and not os.path.ismount(path):
+                run(['mount', '-t', 'overlay', 'overlay', '-o',
+                     f'lowerdir={setup.base},upperdir={path}.upper,workdir={path}.work', path])
     else:
         t = time.monotonic()
         server, caller = prepare_roots(setup, rundir)
         timings['copy_roots'] = time.monotonic() - t
         extra = ['-e', 'e2e_configure_server=false'] if args.skip_server else []
-        timings.update(configure(rundir, server, caller, not args.no_idempotence, extra))
-    vm_time = boot(setup, rundir, server, caller, args.vm_timeout, args.cpus)
+        timings.update(configure(rundir, server, caller, args, extra))
+    try:
+        vm_time = boot(setup, rundir, server, caller, args.vm_timeout, args.cpus)
+    finally:
+        if not args.keep_mounted:
+            # The overlays' upper directories (run/*.upper) keep what changed.
+            for path in (server, caller):
+                if os.path.ismount(path):
+                    subprocess.run(['umount', path], check=False)
     return 0 if check_results(rundir, vm_time, timings, setup) else 1
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to dialin.callback
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Guest side of the end-to-end test: runs in the VM as an inittab `once` line
@@ -186,8 +185,8 @@ class PtyLink:
     def relay(self):
         peer = {self.a_master: self.b_master, self.b_master: self.a_master}
         while not self.stop:
-            r, _, _ = select.select(list(peer), [], [], 0.2)
-            for fd in r:
+            readable = select.select(list(peer), [], [], 0.2)[0]
+            for fd in readable:
                 try:
                     data = os.read(fd, 4096)
                     if data:
@@ -269,6 +268,14 @@ def line_busy(device: str) -> list:
     return busy
 
 
+def _ppid(pid: int) -> int:
+    try:
+        with open(f'/proc/{pid}/stat', encoding='ascii') as f:
+            return int(f.read().rsplit(')', 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
 def _read_pid(path: str) -> int:
     try:
         with open(path, encoding='ascii') as f:
@@ -301,9 +308,13 @@ def mgetty_waiting(device: str) -> bool:
             text = f.read()
     except OSError:
         return False
-    # The last mgetty start in the log, then "waiting for ``RING''" after it.
-    start = max(text.rfind('mgetty: '), 0)
-    return "waiting for ``RING''" in text[start:] or 'wfr: waiting' in text[start:]
+    # The last mgetty start in the log, then its "waiting..." for a call (after
+    # the init chat) and nothing after it.
+    start = text.rfind('mgetty: ')
+    if start < 0:
+        return False
+    lines = text[start:].rstrip('\n').splitlines()
+    return lines[-1].rstrip().endswith('waiting...')
 
 
 def wait_server_ready(cfg: dict, timeout: float = 60) -> bool:
@@ -334,6 +345,14 @@ def scenario(cfg: dict, sc: dict) -> None:
     if not ready:
         rec['skipped'] = 'server line not ready'
         return
+    pids = mgetty_pids(cfg['server_line']['device'])
+    rec['mgetty_pid'] = pids[0] if pids else None
+    ppids = [_ppid(p) for p in pids]
+    prev = [r.get('mgetty_pid') for r in RESULTS['scenarios'][:-1] if r.get('mgetty_pid')]
+    check(f'{name}: mgetty on the line is a child of init (the inittab respawn line)'
+          + (', respawned since the previous call' if prev else ''),
+          ppids == [1] and (not prev or prev[-1] != pids[0]),
+          f'mgetty pids {pids}, parents {ppids}, previous scenario mgetty pid {prev[-1:] or None}')
     rec['t_start'] = time.time()
     res = pon(peer)
     rec['pon_rc'] = res.returncode
@@ -420,6 +439,7 @@ def _copy(src: str, dst: str) -> None:
 def main() -> None:
     with open(os.path.join(OUT, 'config.json'), encoding='utf-8') as f:
         cfg = json.load(f)
+    RESULTS['config'] = cfg
     # Per line (its number, as the emulator logs it): the numbers it may dial.
     RESULTS['registered_numbers'] = {
         cfg['server_line']['number']: [cfg['caller_line']['number']],

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to dialin.callback
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run by init (inittab `sysinit` line added by tests/e2e/e2e.py) in the test VM,
@@ -76,7 +75,7 @@ def main() -> int:
     if not os.path.exists('/dev/ppp'):
         os.mknod('/dev/ppp', 0o600 | stat.S_IFCHR, os.makedev(108, 0))
     daemon(syslog_listener)
-    for _ in range(50):
+    for _attempt in range(50):
         if os.path.exists('/dev/log'):
             break
         time.sleep(0.1)
@@ -94,7 +93,7 @@ def main() -> int:
     logf = open(os.path.join(OUT, 'modememu.log'), 'ab')
     subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                      start_new_session=True)
-    for _ in range(300):
+    for _attempt in range(300):
         if os.path.exists(ready):
             note(f'modem emulator ready after {time.time() - t0:.1f} s')
             return 0
