@@ -1,0 +1,367 @@
+"""Benchmark of the collection on a fleet of podman containers (not a timed test).
+
+For each fleet size N (default 1, 10, 30) and each connection mode (plain: the podman connection
+with the linear strategy; mitogen: Mitogen's mitogen_linear strategy, which runs the same podman
+transport through its own connection), on N fresh containers of the test image:
+
+  (a) converge   first run of the collection's playbook (dialin.callback.site) on fresh hosts
+  (b) no-op      the same playbook again: nothing to change
+  (c) floor      a trivial 5-task playbook on the same hosts (ping, command, stat, file, slurp)
+
+It records the wall time and the task executions per host (ok + failed, and skipped, from the
+PLAY RECAP), prints a table and writes it to bench/results.md. The floor is measured in the same
+run as the rest, so the figures hold as ratios on a noisy machine. Targets (2-core machine):
+the 30-host no-op run with Mitogen within 4x the floor; from 10 to 30 hosts no worse than linear.
+
+  python3 bench/bench.py [--sizes 1 10 30] [--modes plain mitogen] [--plain-max 10] [--timeout 1200]
+                 [--budget 3600] [--image IMAGE] [--out bench/results.md]
+
+Containers are named dialin-bench-<mode>-<i> and are always removed at the end (also on Ctrl-C,
+SIGTERM, a timeout or an error). Each ansible-playbook run is bounded by --timeout; the whole
+benchmark by --budget (sizes not started in time are reported as skipped).
+Needs root, podman, the test image (tests/images/build) and, for the mitogen mode, mitogen.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import os
+import pathlib
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+TOP = pathlib.Path(__file__).resolve().parents[1]
+IMAGE = "localhost/dialin-callback/debian12-systemd:latest"
+PREFIX = "dialin-bench"
+TEST_LIB = "/usr/local/lib/dialin-test"
+RECAP = re.compile(r"^(\S+)\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)"
+                   r"\s+skipped=(\d+)", re.M)
+
+FLOOR = textwrap.dedent("""\
+    ---
+    # The floor: five trivial tasks, each a module run on every host.
+    - name: Floor
+      hosts: callback_servers
+      gather_facts: false
+      tasks:
+        - name: Ping
+          ansible.builtin.ping:
+        - name: Run a command
+          ansible.builtin.command: "true"
+          changed_when: false
+        - name: Stat a file
+          ansible.builtin.stat:
+            path: /etc/hostname
+        - name: Ensure a directory
+          ansible.builtin.file:
+            path: /tmp
+            state: directory
+        - name: Read a file
+          ansible.builtin.slurp:
+            src: /etc/hostname
+    """)
+
+GROUP_VARS = textwrap.dedent("""\
+    ---
+    ansible_connection: podman
+    ansible_python_interpreter: /usr/bin/python3
+    server_ports:
+      - device: ttyS1
+        link: modem
+        local_ip: 192.168.1.1
+        remote_ip: 192.168.1.2
+        toggle_dtr: false
+        init_chat: '"" ATZ OK'
+    server_callback_users:
+      - name: call
+        number: "123456"
+      - name: call2
+        number: "5551234"
+      - name: call3
+        number: "0W5550100"
+        lines: [ttyS1]
+    server_ppp_users:
+      - name: pppuser
+        password: bench-only-secret
+    server_kernel_ppp_required: false
+    server_mgetty_bind_device: false
+    server_ip_forward_apply: false
+    """)
+
+_containers = []  # names of the containers this process started
+_running = []  # the ansible-playbook process being timed
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run(cmd, timeout=120, check=True, **kw):
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
+    if check and res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: rc {res.returncode}: {res.stderr.strip()[-500:]}")
+    return res
+
+
+def remove_containers():
+    names = list(_containers)
+    _containers.clear()
+    for i in range(0, len(names), 20):
+        subprocess.run(["podman", "rm", "--force", "--time", "0", *names[i:i + 20]],
+                       capture_output=True, timeout=300, check=False)
+
+
+def start_fleet(mode, n, image):
+    names = [f"{PREFIX}-{mode}-{i}" for i in range(1, n + 1)]
+    # Left over by an interrupted earlier run of this benchmark (these names only).
+    subprocess.run(["podman", "rm", "--force", "--time", "0", *names], capture_output=True, check=False)
+    for name in names:
+        _containers.append(name)
+        run(["podman", "run", "--detach", "--name", name, "--hostname", name, "--systemd=always",
+             image, "/sbin/init"])
+
+    def boot(name):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            res = run(["podman", "exec", name, "systemctl", "is-system-running", "--wait"],
+                      timeout=130, check=False)
+            if res.stdout.strip():
+                break
+            time.sleep(1)
+        else:
+            raise RuntimeError(f"{name}: systemd did not finish booting")
+        # The pseudo serial port: the test modem emulator owns /dev/ttyS1 (as molecule/shared/prepare.yml).
+        run(["podman", "exec", name, "mkdir", "-p", TEST_LIB])
+        run(["podman", "cp", str(TOP / "tests/modem/modememu.py"), f"{name}:{TEST_LIB}/modememu.py"])
+        for attempt in range(3):
+            run(["podman", "exec", name, "start-stop-daemon", "--start", "--oknodo", "--background",
+                 "--make-pidfile", "--pidfile", "/run/modememu.pid", "--exec", "/usr/bin/python3", "--",
+                 f"{TEST_LIB}/modememu.py", "--line", "/dev/ttyS1=100", "--line", "/run/modememu/caller=200",
+                 "--ready", "/run/modememu/ready"], check=attempt == 2)
+            if run(["podman", "exec", name, "sh", "-c",
+                    "i=0; while [ ! -e /run/modememu/ready ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done;"
+                    " test -e /run/modememu/ready"], check=False).returncode == 0:
+                break
+        else:
+            raise RuntimeError(f"{name}: the modem emulator did not start")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(boot, names))
+    return names
+
+
+def write_inventory(workdir, names):
+    inv = workdir / "inventory"
+    (inv / "group_vars").mkdir(parents=True, exist_ok=True)
+    (inv / "group_vars" / "callback_servers.yml").write_text(GROUP_VARS)
+    hosts = "".join(f"    {n}:\n" for n in names)
+    (inv / "hosts.yml").write_text(f"---\ncallback_servers:\n  hosts:\n{hosts}callback_clients:\n  hosts: {{}}\n")
+    return inv
+
+
+def mitogen_strategy_dir():
+    import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    return str(pathlib.Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
+
+
+def playbook(mode, inv, play, forks, timeout, logfile):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(TOP / ".cache" / "collections"),
+        "ANSIBLE_FORKS": str(forks),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "ANSIBLE_STDOUT_CALLBACK": "default",
+        # A loaded 2-core machine can take more than the default 10 s to start Python in a container.
+        "ANSIBLE_TIMEOUT": "120",
+    })
+    if mode == "mitogen":
+        env["ANSIBLE_STRATEGY_PLUGINS"] = mitogen_strategy_dir()
+        env["ANSIBLE_STRATEGY"] = "mitogen_linear"
+    else:
+        env["ANSIBLE_STRATEGY"] = "linear"
+    cmd = ["ansible-playbook", "-i", str(inv), play]
+    start = time.monotonic()
+    with open(logfile, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=TOP,
+                                start_new_session=True)
+        _running.append(proc)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            rc = "timeout"
+        finally:
+            _running.remove(proc)
+    wall = time.monotonic() - start
+    text = pathlib.Path(logfile).read_text(encoding="utf-8", errors="replace")
+    rows = RECAP.findall(text)
+    hosts = len(rows) or 1
+    ok = sum(int(r[1]) for r in rows) / hosts
+    changed = sum(int(r[2]) for r in rows) / hosts
+    failed = sum(int(r[4]) + int(r[3]) for r in rows) / hosts
+    skipped = sum(int(r[5]) for r in rows) / hosts
+    return {"rc": rc, "wall": wall, "tasks": ok + failed, "skipped": skipped, "changed": changed,
+            "failed": failed, "hosts": len(rows), "log": logfile}
+
+
+def fmt(r):
+    if r is None:
+        return "-", "-", "-"
+    bad = "" if r["rc"] == 0 and r["failed"] == 0 else f" (rc {r['rc']}, failed {r['failed']:.0f})"
+    return (f"{r['wall']:.1f}{bad}", f"{r['tasks']:.0f} + {r['skipped']:.0f}", f"{r['changed']:.0f}")
+
+
+def table(results, sizes, modes, meta):
+    lines = [
+        "# Benchmark: the collection on a fleet of podman containers",
+        "",
+        f"Measured {meta['date']} by `bench/bench.py {meta['args']}` on {meta['host']}"
+        f" ({meta['cpus']} CPUs, load average {meta['load']} at the start), ansible-core {meta['ansible']},"
+        f" mitogen {meta['mitogen']}. Image `{meta['image']}`.",
+        "",
+        "Wall times in seconds. tasks/host: task executions per host, ok (changed included) + failed,"
+        " then + skipped, from the PLAY RECAP. converge: dialin.callback.site on fresh containers;"
+        " no-op: the same again; floor: a trivial 5-task playbook on the same hosts, same run."
+        " plain: the podman connection, linear strategy; mitogen: `strategy: mitogen_linear`.",
+        "",
+        "| hosts | mode | converge s | converge tasks/host | changed/host | no-op s | no-op tasks/host"
+        " | no-op changed/host | floor s | no-op / floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in sizes:
+        for mode in modes:
+            r = results.get((n, mode))
+            if r is None:
+                continue
+            if r.get("skipped"):
+                lines.append(f"| {n} | {mode} | skipped: {r['skipped']} | | | | | | | |")
+                continue
+            cw, ct, cc = fmt(r.get("converge"))
+            nw, nt, nc = fmt(r.get("noop"))
+            fw = fmt(r.get("floor"))[0]
+            ratio = "-"
+            if r.get("noop") and r.get("floor") and r["floor"]["wall"] > 0:
+                ratio = f"{r['noop']['wall'] / r['floor']['wall']:.1f}x"
+            lines.append(f"| {n} | {mode} | {cw} | {ct} | {cc} | {nw} | {nt} | {nc} | {fw} | {ratio} |")
+    lines += ["", "## Targets", ""]
+    checks = []
+    for mode in modes:
+        r30, r10 = results.get((30, mode)), results.get((10, mode))
+        if r30 and r30.get("noop") and r30.get("floor") and mode == "mitogen":
+            q = r30["noop"]["wall"] / r30["floor"]["wall"]
+            checks.append(f"- 30-host no-op re-run with Mitogen within 4x the floor: {q:.1f}x,"
+                          f" {'met' if q <= 4 else 'NOT met'}.")
+        if r30 and r10:
+            for step in ("converge", "noop", "floor"):
+                a, b = r10.get(step), r30.get(step)
+                if a and b and a["wall"] > 0:
+                    q = b["wall"] / a["wall"]
+                    checks.append(f"- {mode} {step}: 30 hosts / 10 hosts = {q:.2f}"
+                                  f" (linear would be 3.00): {'no worse than linear' if q <= 3 else 'WORSE than linear'}.")
+    lines += checks or ["- Not measured (needs the 10- and 30-host runs)."]
+    lines += ["", "Logs of each run: " + meta["logs"], ""]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 30])
+    ap.add_argument("--modes", nargs="+", default=["plain", "mitogen"], choices=["plain", "mitogen"])
+    ap.add_argument("--plain-max", type=int, default=10,
+                    help="largest fleet measured with the plain connection (slow: about 0.8 s of"
+                         " controller CPU per task per host); 0 for no limit (default 10)")
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds per ansible-playbook run")
+    ap.add_argument("--budget", type=int, default=3600, help="seconds for the whole benchmark")
+    ap.add_argument("--image", default=IMAGE)
+    ap.add_argument("--playbook", default="dialin.callback.site")
+    ap.add_argument("--out", default=str(TOP / "bench" / "results.md"))
+    ap.add_argument("--logs", default=None, help="folder for the logs (default: a temporary folder)")
+    args = ap.parse_args()
+
+    def on_signal(signum, _frame):
+        log(f"signal {signum}: removing the containers")
+        for proc in list(_running):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        remove_containers()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    logs = pathlib.Path(args.logs or tempfile.mkdtemp(prefix="dialin-bench-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        import mitogen  # pylint: disable=import-outside-toplevel
+        mitogen_version = ".".join(map(str, mitogen.__version__))
+    except ImportError:
+        mitogen_version = "not installed"
+    ansible_version = run(["ansible-playbook", "--version"]).stdout.split("\n", 1)[0]
+    meta = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "args": " ".join(sys.argv[1:]) or "(defaults)",
+        "host": platform.node(), "cpus": os.cpu_count(), "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "ansible": re.sub(r".*\[core ([^\]]+)\].*", r"\1", ansible_version), "mitogen": mitogen_version,
+        "image": args.image, "logs": str(logs),
+    }
+    results = {}
+    deadline = time.monotonic() + args.budget
+    try:
+        # Mode by mode, in the order given, each for every size; the sizes beyond --plain-max last
+        # (mitogen only), so a tight --budget cuts the largest fleet first.
+        pairs = [(m, n) for m in args.modes for n in args.sizes]
+        pairs.sort(key=lambda p: args.plain_max > 0 and p[1] > args.plain_max)
+        for mode, n in pairs:
+            key = (n, mode)
+            if mode == "plain" and args.plain_max and n > args.plain_max:
+                results[key] = {"skipped": f"plain connection measured up to {args.plain_max} hosts (--plain-max)"}
+                continue
+            if time.monotonic() > deadline:
+                results[key] = {"skipped": "--budget exhausted"}
+                continue
+            log(f"{n} hosts, {mode}: starting {n} containers")
+            t0 = time.monotonic()
+            names = start_fleet(mode, n, args.image)
+            log(f"{n} hosts, {mode}: containers ready in {time.monotonic() - t0:.1f} s")
+            work = logs / f"{n}-{mode}"
+            inv = write_inventory(work, names)
+            floor = work / "floor.yml"
+            floor.write_text(FLOOR)
+            forks = max(1, min(n, 30))
+            res = {}
+            for step, play in (("converge", args.playbook), ("noop", args.playbook), ("floor", str(floor))):
+                left = deadline - time.monotonic()
+                if left < 30:
+                    log(f"{n} hosts, {mode}: budget exhausted before {step}")
+                    break
+                r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}.log")
+                res[step] = r
+                log(f"{n} hosts, {mode}, {step}: {r['wall']:.1f} s, rc {r['rc']},"
+                    f" {r['tasks']:.0f} tasks/host (+{r['skipped']:.0f} skipped), {r['changed']:.0f} changed/host")
+            results[key] = res
+            remove_containers()
+            pathlib.Path(args.out).write_text(table(results, args.sizes, args.modes, meta) + "\n")
+    finally:
+        remove_containers()
+    text = table(results, args.sizes, args.modes, meta)
+    pathlib.Path(args.out).write_text(text + "\n")
+    print(text)
+    failed = [k for k, r in results.items() for s in ("converge", "noop", "floor")
+              if isinstance(r.get(s), dict) and r[s]["rc"] != 0]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
