@@ -93,7 +93,14 @@ def test_login_config_is_root_0600_with_every_callback_user(good):
     assert (f.user, f.mode) == ("root", 0o600)
     entries = [line.split() for line in f.content_string.splitlines()
                if line.strip() and not line.lstrip().startswith("#")]
-    callback = {e[0]: e[4:] if e[4] == "-l" else e[5:] for e in entries if "/usr/sbin/callback" in e}
+    # The default format is version 2: the callback entries carry N (never right after a callback).
+    assert entries[0] == ["!version", "2"]
+    callback = {}
+    for e in entries:
+        if "/usr/sbin/callback" in e:
+            assert e[1] == "N", e
+            args = e[e.index("/usr/sbin/callback") + 1:]
+            callback[e[0]] = args if args[0] == "-l" else args[1:]
     assert callback == CALLBACK_USERS[name(good)]
 
 
