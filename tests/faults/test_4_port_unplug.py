@@ -1,0 +1,88 @@
+"""Faults: a port that disappears (a USB modem unplugged) must not leave mgetty respawning forever.
+
+In the container (systemd, no udev, so BindsTo is off) the start limit is what stops the loop: the
+modem emulator is stopped, /dev/ttyS1 vanishes, and mgetty@ttyS1 must end "failed" after at most
+StartLimitBurst (mgetty_start_limit_burst) restarts, and stay there. The udev side (BindsTo the
+device) is checked on the rendered unit.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+
+from conftest import ROOT, STATS
+
+UNIT = "mgetty@ttyS1.service"
+
+
+def props(ctr) -> dict:
+    out = ctr.sh(f"systemctl show {UNIT} -p ActiveState -p SubState -p Result -p NRestarts "
+                 "-p StartLimitBurst -p StartLimitIntervalUSec -p RestartUSec -p BindsTo").stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+@pytest.fixture
+def unplugged(reference_states, ansible):
+    ctr = ansible.ctr
+    yield ctr
+    ctr.start_modem()
+    ctr.sh(f"systemctl reset-failed {UNIT}; systemctl restart {UNIT}", check=False)
+
+
+def test_unplugged_port_stops_respawning(unplugged):
+    ctr = unplugged
+    before = props(ctr)
+    assert before["ActiveState"] == "active", f"mgetty is not running before the unplug: {before}"
+    burst = int(before["StartLimitBurst"])
+    defaults = yaml.safe_load((ROOT / "roles/mgetty/defaults/main.yml").read_text())
+    assert burst == defaults["mgetty_start_limit_burst"], f"unit StartLimitBurst {burst}"
+    start_restarts = int(before["NRestarts"])
+    since = ctr.sh("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
+    ctr.stop_modem()
+    assert ctr.sh("test -e /dev/ttyS1", check=False).returncode != 0, "/dev/ttyS1 is still there"
+    deadline, seen = time.monotonic() + 120, []
+    while time.monotonic() < deadline:
+        p = props(ctr)
+        seen.append((p["ActiveState"], p["NRestarts"]))
+        if p["ActiveState"] == "failed":
+            break
+        time.sleep(1)
+    p = props(ctr)
+    restarts = int(p["NRestarts"]) - start_restarts
+    journal = ctr.sh(f"journalctl -q -o cat -u {UNIT} --since '{since}'", check=False).stdout
+    starts = sum(1 for line in journal.splitlines() if line.startswith("Started mgetty@ttyS1"))
+    # systemd counts the restart it schedules and then refuses ("Start request repeated too
+    # quickly") in NRestarts: burst starts of mgetty at most, burst + 1 scheduled restarts.
+    assert starts <= burst, f"mgetty started {starts} times after the unplug, more than StartLimitBurst={burst}"
+    assert restarts <= burst + 1, f"{restarts} restarts scheduled, more than StartLimitBurst={burst} + 1"
+    assert "repeated too quickly" in journal, f"the start limit did not stop mgetty:\n{journal[-2000:]}"
+    time.sleep(8)
+    later = props(ctr)
+    assert later["ActiveState"] == "failed" and later["NRestarts"] == p["NRestarts"], (
+        f"mgetty restarted again after the start limit: {later}")
+    STATS["notes"].append(f"port unplugged: mgetty started {starts} times ({restarts} restarts scheduled), "
+                          f"then failed (StartLimitBurst={burst}, RestartSec {p['RestartUSec']})")
+
+
+def test_unit_binds_to_its_device_with_udev():
+    """With mgetty_systemd_bind_device (the default, with udev) the unit stops with its device."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    src = (ROOT / "roles/mgetty/templates/mgetty@.service.j2").read_text()
+    defaults = yaml.safe_load((ROOT / "roles/mgetty/defaults/main.yml").read_text())
+    common = {k: defaults[k] for k in ("mgetty_start_limit_burst", "mgetty_restart_sec")}
+    common.update({"ansible_managed": "x", "__mgetty_binary": "/sbin/mgetty"})
+    bound = env.from_string(src).render(mgetty_systemd_bind_device=True, **common)
+    loose = env.from_string(src).render(mgetty_systemd_bind_device=False, **common)
+    assert "BindsTo=dev-%i.device" in bound
+    assert "BindsTo=" not in loose
+    for text in (bound, loose):
+        assert f"StartLimitBurst={defaults['mgetty_start_limit_burst']}" in text
+        assert f"RestartSec={defaults['mgetty_restart_sec']}" in text
+        assert "StartLimitIntervalSec=" in text
+    assert defaults["mgetty_systemd_bind_device"] is True
+    assert Path(ROOT / "roles/mgetty/templates/mgetty@.service.j2").exists()
