@@ -175,6 +175,8 @@ def check_bad_input(ansible, case_id: str, state: str) -> None:
 
 @pytest.mark.parametrize("case_id", FRESH)
 def test_bad_input_on_fresh_host(ansible, states, case_id):
+    # Only when this test is picked alone after the converging tests ran: the fresh-host cases
+    # need a container no converge has touched.
     if states.converged:
         pytest.skip("the container is no longer fresh (run the whole file, in order)")
     check_bad_input(ansible, case_id, "fresh")

@@ -31,6 +31,8 @@ def name(host):
     return host.backend.get_hostname()
 
 
+# testinfra runs every test on every host of the scenario: these fixtures pick the hosts a test
+# is about, and the others report it as not applicable.
 @pytest.fixture
 def good(host):
     if name(host) == BAD:
