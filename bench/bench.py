@@ -16,6 +16,11 @@ the 30-host no-op run with Mitogen within 4x the floor; from 10 to 30 hosts no w
   python3 bench/bench.py [--sizes 1 10 30] [--modes plain mitogen] [--plain-max 10] [--timeout 1200]
                  [--budget 3600] [--image IMAGE] [--out bench/results.md]
 
+Settings of the runs (README, "Speed and Mitogen"): the project's ansible.cfg (facts not injected
+as variables, vars plugins run at inventory load), forks = N (at most 30), and a collections path
+with only this collection and its dependencies (galaxy.yml), not every collection of the ansible
+package: Mitogen lists the installed collections again for every task of a collection module.
+
 Containers are named dialin-bench-<mode>-<i> and are always removed at the end (also on Ctrl-C,
 SIGTERM, a timeout or an error). Each ansible-playbook run is bounded by --timeout; the whole
 benchmark by --budget (sizes not started in time are reported as skipped).
@@ -25,6 +30,7 @@ Needs root, podman, the test image (tests/images/build) and, for the mitogen mod
 import argparse
 import concurrent.futures
 import datetime
+import json
 import os
 import pathlib
 import platform
@@ -35,6 +41,8 @@ import sys
 import tempfile
 import textwrap
 import time
+
+import yaml
 
 TOP = pathlib.Path(__file__).resolve().parents[1]
 IMAGE = "localhost/dialin-callback/debian12-systemd:latest"
@@ -96,6 +104,37 @@ GROUP_VARS = textwrap.dedent("""\
 
 _containers = []  # names of the containers this process started
 _running = []  # the ansible-playbook process being timed
+
+
+def lean_collections(workdir):
+    """A collections path with this collection and the dependencies galaxy.yml names, nothing else."""
+    root = workdir / "collections" / "ansible_collections"
+    deps = yaml.safe_load((TOP / "galaxy.yml").read_text()).get("dependencies") or {}
+    links = {"dialin.callback": TOP}
+    for fqcn in deps:
+        out = run(["ansible-galaxy", "collection", "list", fqcn, "--format", "json"], timeout=120).stdout
+        found = [pathlib.Path(base) / fqcn.replace(".", "/") for base, colls in json.loads(out).items()
+                 if fqcn in colls]
+        if not found:
+            raise RuntimeError(f"{fqcn} (a dependency in galaxy.yml) is not installed")
+        links[fqcn] = found[0]
+    for fqcn, target in links.items():
+        ns, name = fqcn.split(".")
+        (root / ns).mkdir(parents=True, exist_ok=True)
+        link = root / ns / name
+        if not link.exists():
+            link.symlink_to(target)
+    return str(root.parent)
+
+
+def raise_inotify_limit(n):
+    """Each systemd container takes several inotify instances: the default 128 stalls a 30-host fleet."""
+    path = pathlib.Path("/proc/sys/fs/inotify/max_user_instances")
+    want = 128 + 16 * n
+    have = int(path.read_text())
+    if have < want:
+        path.write_text(f"{want}\n")
+        log(f"fs.inotify.max_user_instances raised from {have} to {want} for {n} containers")
 
 
 def log(msg):
@@ -170,11 +209,12 @@ def mitogen_strategy_dir():
     return str(pathlib.Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
 
 
-def playbook(mode, inv, play, forks, timeout, logfile):
+def playbook(mode, inv, play, forks, timeout, logfile, collections):
     env = dict(os.environ)
     env.update({
         "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(TOP / ".cache" / "collections"),
+        "ANSIBLE_COLLECTIONS_PATH": collections,
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "0",
         "ANSIBLE_FORKS": str(forks),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
@@ -227,7 +267,9 @@ def table(results, sizes, modes, meta):
         "",
         f"Measured {meta['date']} by `bench/bench.py {meta['args']}` on {meta['host']}"
         f" ({meta['cpus']} CPUs, load average {meta['load']} at the start), ansible-core {meta['ansible']},"
-        f" mitogen {meta['mitogen']}. Image `{meta['image']}`.",
+        f" mitogen {meta['mitogen']}. Image `{meta['image']}`. Collections path: dialin.callback and its"
+        " dependencies only; the project's ansible.cfg (inject_facts_as_vars = False, run_vars_plugins = start);"
+        " forks = hosts (at most 30).",
         "",
         "Wall times in seconds. tasks/host: task executions per host, ok (changed included) + failed,"
         " then + skipped, from the PLAY RECAP. converge: dialin.callback.site on fresh containers;"
@@ -317,6 +359,8 @@ def main():
         "image": args.image, "logs": str(logs),
     }
     results = {}
+    collections = lean_collections(logs)
+    raise_inotify_limit(max(args.sizes))
     deadline = time.monotonic() + args.budget
     try:
         # Mode by mode, in the order given, each for every size; the sizes beyond --plain-max last
@@ -346,7 +390,7 @@ def main():
                 if left < 30:
                     log(f"{n} hosts, {mode}: budget exhausted before {step}")
                     break
-                r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}.log")
+                r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}.log", collections)
                 res[step] = r
                 log(f"{n} hosts, {mode}, {step}: {r['wall']:.1f} s, rc {r['rc']},"
                     f" {r['tasks']:.0f} tasks/host (+{r['skipped']:.0f} skipped), {r['changed']:.0f} changed/host")

@@ -28,7 +28,7 @@ RNG = random.Random(SEED)
 KILL_POINTS = [
     ("Write the udev rule for the modem ports", "B"),
     ("Write each port's options.<tty>", "A"),
-    ("Install the ppplogin shell", "B"),
+    ("Write /etc/ppp/options, the ppplogin peer file and the ppplogin shell", "B"),
     ("Create the PPP accounts with the ppplogin shell", "A"),
     ("Write the PAP secrets", "B"),
     ("Write mgetty.config", "A"),
