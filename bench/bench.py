@@ -18,8 +18,9 @@ the 30-host no-op run with Mitogen within 4x the floor; from 10 to 30 hosts no w
 
 Settings of the runs (README, "Speed and Mitogen"): the project's ansible.cfg (facts not injected
 as variables, vars plugins run at inventory load), forks = N (at most 30), and a collections path
-with only this collection and its dependencies (galaxy.yml), not every collection of the ansible
-package: Mitogen lists the installed collections again for every task of a collection module.
+with only this collection, its dependencies (galaxy.yml) and containers.podman (the plain mode's
+connection), not every collection of the ansible package: Mitogen lists the installed collections
+again for every task of a collection module.
 
 Containers are named dialin-bench-<mode>-<i> and are always removed at the end (also on Ctrl-C,
 SIGTERM, a timeout or an error). Each ansible-playbook run is bounded by --timeout; the whole
@@ -107,16 +108,18 @@ _running = []  # the ansible-playbook process being timed
 
 
 def lean_collections(workdir):
-    """A collections path with this collection and the dependencies galaxy.yml names, nothing else."""
+    """A collections path with this collection, the dependencies galaxy.yml names and the podman
+    connection of the plain mode (containers.podman), nothing else."""
     root = workdir / "collections" / "ansible_collections"
-    deps = yaml.safe_load((TOP / "galaxy.yml").read_text()).get("dependencies") or {}
+    deps = list(yaml.safe_load((TOP / "galaxy.yml").read_text()).get("dependencies") or {})
+    deps.append("containers.podman")
     links = {"dialin.callback": TOP}
     for fqcn in deps:
         out = run(["ansible-galaxy", "collection", "list", fqcn, "--format", "json"], timeout=120).stdout
         found = [pathlib.Path(base) / fqcn.replace(".", "/") for base, colls in json.loads(out).items()
                  if fqcn in colls]
         if not found:
-            raise RuntimeError(f"{fqcn} (a dependency in galaxy.yml) is not installed")
+            raise RuntimeError(f"{fqcn} is not installed")
         links[fqcn] = found[0]
     for fqcn, target in links.items():
         ns, name = fqcn.split(".")
@@ -267,8 +270,8 @@ def table(results, sizes, modes, meta):
         "",
         f"Measured {meta['date']} by `bench/bench.py {meta['args']}` on {meta['host']}"
         f" ({meta['cpus']} CPUs, load average {meta['load']} at the start), ansible-core {meta['ansible']},"
-        f" mitogen {meta['mitogen']}. Image `{meta['image']}`. Collections path: dialin.callback and its"
-        " dependencies only; the project's ansible.cfg (inject_facts_as_vars = False, run_vars_plugins = start);"
+        f" mitogen {meta['mitogen']}. Image `{meta['image']}`. Collections path: dialin.callback, its"
+        " dependencies and containers.podman only; the project's ansible.cfg (inject_facts_as_vars = False, run_vars_plugins = start);"
         " forks = hosts (at most 30).",
         "",
         "Wall times in seconds. tasks/host: task executions per host, ok (changed included) + failed,"
