@@ -20,7 +20,9 @@ description:
     C(CONFIG_PPP_ASYNC), C(=y) built in, C(=m) module), C(/lib/modules/RELEASE/modules.builtin)
     and C(modules.dep), C(/proc/modules), C(/sys/module/ppp_generic) and C(/dev/ppp) (character
     device 108,0). The strongest evidence wins (built in, then module, then absent).
-  - Never fails because a file is missing or unreadable, and never changes anything.
+  - Never fails because a file is missing or unreadable, and never changes anything. With
+    O(on_unsupported=fail) it fails on a kernel without PPP support, with O(on_unsupported=warn) it
+    warns, so a role needs no further task to stop or warn.
 author:
   - dialin.callback maintainers (@dialin)
 attributes:
@@ -45,6 +47,19 @@ options:
     description: Directory prefixed to every path read (for tests, or a system mounted elsewhere).
     type: path
     default: /
+  on_unsupported:
+    description:
+      - What to do when the kernel has no PPP support (RV(ansible_facts.kernel_ppp.supported) is false).
+      - V(ignore) only returns the facts, V(warn) also issues a warning, V(fail) fails the task.
+    type: str
+    choices: [ignore, warn, fail]
+    default: ignore
+  hint:
+    description:
+      - Text appended to the warning or failure message on a kernel without PPP support, for
+        example what to change to go on.
+    type: str
+    default: ''
 '''
 
 EXAMPLES = r'''
@@ -52,9 +67,13 @@ EXAMPLES = r'''
   dialin.callback.kernel_ppp_facts:
 
 - name: Stop early on a kernel without PPP
-  ansible.builtin.assert:
-    that: ansible_facts.kernel_ppp.supported
-    fail_msg: "this kernel has no PPP support (ppp_generic/ppp_async)"
+  dialin.callback.kernel_ppp_facts:
+    on_unsupported: fail
+    hint: Boot a kernel built with CONFIG_PPP and CONFIG_PPP_ASYNC.
+
+- name: Use the facts
+  ansible.builtin.debug:
+    msg: "ppp_generic is {{ ansible_facts.kernel_ppp.ppp_generic }}"
 '''
 
 RETURN = r'''
@@ -88,6 +107,9 @@ ansible_facts:
         supported:
           description: Whether both C(ppp_generic) and C(ppp_async) are built in or modules.
           type: bool
+        release:
+          description: The kernel release looked up (O(kernel_release), or C(uname -r)).
+          type: str
       sample:
         ppp_generic: module
         ppp_async: module
@@ -95,6 +117,12 @@ ansible_facts:
         dev_ppp: true
         sources: [/boot/config-6.1.0-18-amd64, /lib/modules/6.1.0-18-amd64/modules.builtin]
         supported: true
+        release: 6.1.0-18-amd64
+msg:
+  description: Why the module warned or failed.
+  returned: when the kernel has no PPP support and O(on_unsupported) is V(warn) or V(fail)
+  type: str
+  sample: "The running kernel (6.1.0-18-amd64) has no PPP support: ppp_generic is absent, ppp_async is absent (read from nothing)."
 '''
 
 import gzip
@@ -195,17 +223,32 @@ def gather(release, root):
     return facts
 
 
+def unsupported_message(facts, hint):
+    msg = ('The running kernel (%s) has no PPP support: ppp_generic is %s, ppp_async is %s (read from %s).'
+           % (facts['release'], facts['ppp_generic'], facts['ppp_async'], ', '.join(facts['sources']) or 'nothing'))
+    return ('%s %s' % (msg, hint.strip())) if hint.strip() else msg
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             kernel_release=dict(type='str'),
             root=dict(type='path', default='/'),
+            on_unsupported=dict(type='str', choices=['ignore', 'warn', 'fail'], default='ignore'),
+            hint=dict(type='str', default=''),
         ),
         supports_check_mode=True,
     )
     release = module.params['kernel_release'] or os.uname()[2]
     facts = gather(release, module.params['root'])
-    module.exit_json(changed=False, ansible_facts=dict(kernel_ppp=facts))
+    facts['release'] = release
+    result = dict(changed=False, ansible_facts=dict(kernel_ppp=facts))
+    if not facts['supported'] and module.params['on_unsupported'] != 'ignore':
+        result['msg'] = unsupported_message(facts, module.params['hint'])
+        if module.params['on_unsupported'] == 'fail':
+            module.fail_json(**result)
+        module.warn(result['msg'])
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -37,7 +37,7 @@ def facts(run_module, root, check_mode=False):
 def test_empty_root_absent(run_module, tmp_path):
     f = facts(run_module, tmp_path)
     assert f == dict(ppp_generic='absent', ppp_async='absent', loaded=[], dev_ppp=False,
-                     sources=[], supported=False)
+                     sources=[], supported=False, release=REL)
 
 
 def test_boot_config_modules(run_module, tmp_path):
@@ -160,3 +160,28 @@ def test_default_release_runs(run_module):
 def test_compressed_module_names(run_module, tmp_path, name):
     put(tmp_path, '/lib/modules/%s/modules.dep' % REL, 'kernel/drivers/net/ppp/%s:\n' % name)
     assert facts(run_module, tmp_path)['ppp_generic'] == 'module'
+
+
+def test_unsupported_fail_names_the_kernel_and_adds_the_hint(run_module, tmp_path):
+    put(tmp_path, '/boot/config-%s' % REL, '# CONFIG_PPP is not set\n')
+    res = run_module(kernel_ppp_facts.main, dict(kernel_release=REL, root=str(tmp_path),
+                                                 on_unsupported='fail', hint='Set kernel_ppp_required=false. '))
+    assert res.failed
+    assert res['msg'] == ('The running kernel (%s) has no PPP support: ppp_generic is absent, ppp_async is absent'
+                          ' (read from %s/boot/config-%s). Set kernel_ppp_required=false.' % (REL, tmp_path, REL))
+
+
+def test_unsupported_warn_returns_the_facts(run_module, tmp_path):
+    res = run_module(kernel_ppp_facts.main, dict(kernel_release=REL, root=str(tmp_path), on_unsupported='warn'))
+    assert not res.failed
+    assert res['ansible_facts']['kernel_ppp']['supported'] is False
+    assert res['msg'].endswith('(read from nothing).')
+    assert len(res['warnings']) == 1 and res['msg'] in str(res['warnings'][0])
+
+
+@pytest.mark.parametrize('on_unsupported', ['warn', 'fail'])
+def test_supported_kernel_neither_warns_nor_fails(run_module, tmp_path, on_unsupported):
+    put(tmp_path, '/boot/config-%s' % REL, 'CONFIG_PPP=m\nCONFIG_PPP_ASYNC=m\n')
+    res = run_module(kernel_ppp_facts.main, dict(kernel_release=REL, root=str(tmp_path), on_unsupported=on_unsupported))
+    assert not res.failed
+    assert 'msg' not in res and not res.get('warnings')
