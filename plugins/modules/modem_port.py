@@ -20,7 +20,9 @@ description:
       C(serial-base) bus of Linux 6.5 and later; null for a pty);
     - UUCP lock files C(LCK..NAME) in O(lock_dir), for the name of O(path) and for the name of the
       real device. A lock held by a live process fails the task (the module never opens a line another
-      process holds); a stale lock (its process is gone) is reported and left in place;
+      process holds), unless that process is one of O(allowed_holders); the port is then in use by
+      the dial-in service itself, reported as RV(in_use), and neither opened nor probed. A stale lock
+      (its process is gone) is reported and left in place;
     - it is a terminal (C(isatty) on a descriptor opened non-blocking, so it never waits for carrier).
   - With O(probe=true) it then sets the line raw 8N1 at O(speed) with CLOCAL, sends C(AT), expects C(OK)
     within O(timeout) seconds, sends C(ATI) and returns the identity lines the modem answers with.
@@ -62,6 +64,15 @@ options:
     description: Directory of UUCP lock files.
     type: path
     default: /var/lock
+  allowed_holders:
+    description:
+      - Names of programs (as in C(/proc/PID/comm)) whose lock on the port is no error, for a server
+        already set up, for example V(mgetty) and the programs it hands the line to (V(callback),
+        V(login), V(pppd)).
+      - Any other live holder fails the task.
+    type: list
+    elements: str
+    default: []
 '''
 
 EXAMPLES = r'''
@@ -79,6 +90,11 @@ EXAMPLES = r'''
 - name: Show the modem's identity
   ansible.builtin.debug:
     var: modem.probe.identity
+
+- name: Check a port mgetty may be answering on (a call or the modem's set-up holds its lock)
+  dialin.callback.modem_port:
+    path: /dev/ttyS1
+    allowed_holders: [mgetty, callback, login, pppd]
 '''
 
 RETURN = r'''
@@ -98,10 +114,15 @@ is_char_device:
   type: bool
   sample: true
 is_tty:
-  description: Whether the device is a terminal.
+  description: Whether the device is a terminal; null when the port is in use (RV(in_use)) and was not opened.
   returned: always
   type: bool
   sample: true
+in_use:
+  description: Whether the port is locked by one of O(allowed_holders) (it is then neither opened nor probed).
+  returned: always
+  type: bool
+  sample: false
 driver:
   description: Kernel driver of the port, null when unknown (for example a pseudo-terminal).
   returned: always
@@ -124,7 +145,10 @@ lock:
     stale:
       description: Whether the lock file is left over from a process that is gone.
       type: bool
-  sample: {path: null, pid: null, alive: false, stale: false}
+    holder:
+      description: Name of the live process holding the lock (from C(/proc/PID/comm)), else null.
+      type: str
+  sample: {path: null, pid: null, alive: false, stale: false, holder: null}
 probe:
   description: Result of the probe.
   returned: always
@@ -180,6 +204,15 @@ def pid_alive(pid):
             return False
         raise
     return True
+
+
+def process_name(pid):
+    """The command name of a live process (/proc/PID/comm), or None when it cannot be read."""
+    try:
+        with open('/proc/%d/comm' % pid, 'rb') as f:
+            return to_native(f.read().strip(), errors='surrogate_or_strict') or None
+    except (IOError, OSError):
+        return None
 
 
 def driver_of(device, sys_root='/sys'):
@@ -272,14 +305,15 @@ def main():
             timeout=dict(type='float', default=5),
             speed=dict(type='int', default=38400),
             lock_dir=dict(type='path', default='/var/lock'),
+            allowed_holders=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
     p = module.params
     path = p['path']
     result = dict(changed=False, device=None, link_target=None, is_char_device=False,
-                  is_tty=False, driver=None,
-                  lock=dict(path=None, pid=None, alive=False, stale=False),
+                  is_tty=False, in_use=False, driver=None,
+                  lock=dict(path=None, pid=None, alive=False, stale=False, holder=None),
                   probe=dict(ok=None, response=None, identity=[]))
 
     if p['timeout'] <= 0:
@@ -324,8 +358,15 @@ def main():
         result['lock']['alive'] = alive
         result['lock']['stale'] = not alive
         if alive:
-            module.fail_json(msg='%s is locked by PID %d (lock file %s)' % (path, pid, lock_path),
-                             **result)
+            holder = process_name(pid)
+            result['lock']['holder'] = holder
+            if holder is not None and holder in p['allowed_holders']:
+                # The service's own line (mgetty waiting, a call, a callback): never touched.
+                result['in_use'] = True
+                result['is_tty'] = None
+                module.exit_json(**result)
+            module.fail_json(msg='%s is locked by PID %d%s (lock file %s)'
+                                 % (path, pid, ' (%s)' % holder if holder else '', lock_path), **result)
         module.warn('stale lock file %s (PID %d is gone); left in place' % (lock_path, pid))
 
     flags = os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK

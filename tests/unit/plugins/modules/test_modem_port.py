@@ -104,7 +104,8 @@ def test_pty_without_probe(run_module, pty_pair, tmp_path):
     assert res['is_char_device'] and res['is_tty']
     assert res['driver'] is None
     assert res['link_target'] is None
-    assert res['lock'] == dict(path=None, pid=None, alive=False, stale=False)
+    assert res['lock'] == dict(path=None, pid=None, alive=False, stale=False, holder=None)
+    assert res['in_use'] is False
     assert res['probe']['ok'] is None
 
 
@@ -187,7 +188,8 @@ def test_locked_by_live_pid_never_opened(run_module, modem, tmp_path, binary):
     res = run(run_module, path=name, probe=True, timeout=1, lock_dir=str(tmp_path))
     assert res.failed
     assert 'locked by PID %d' % os.getpid() in res['msg']
-    assert res['lock'] == dict(path=lock, pid=os.getpid(), alive=True, stale=False)
+    assert res['lock'] == dict(path=lock, pid=os.getpid(), alive=True, stale=False,
+                               holder=modem_port.process_name(os.getpid()))
     time.sleep(0.2)
     assert responder.received == b''  # nothing was sent to the line
     assert os.path.exists(lock)
@@ -209,6 +211,38 @@ def test_locked_via_symlink_name_by_child(run_module, modem, tmp_path):
     assert responder.received == b''
 
 
+def test_lock_of_an_allowed_holder_is_in_use_and_never_opened(run_module, modem, tmp_path):
+    name, responder = modem
+    child = subprocess.Popen(['sleep', '30'])
+    try:
+        write_lock(tmp_path, os.path.basename(name), child.pid)
+        res = run(run_module, path=name, probe=True, timeout=1, lock_dir=str(tmp_path),
+                  allowed_holders=['mgetty', 'sleep'])
+        assert not res.failed, res
+        assert res['in_use'] is True and res['is_tty'] is None
+        assert res['lock']['holder'] == 'sleep' and res['lock']['alive'] is True
+        assert res['probe']['ok'] is None
+        time.sleep(0.2)
+        assert responder.received == b''  # nothing was sent to the line
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_lock_of_another_holder_fails_naming_it(run_module, modem, tmp_path):
+    name, dummy = modem
+    child = subprocess.Popen(['sleep', '30'])
+    try:
+        write_lock(tmp_path, os.path.basename(name), child.pid)
+        res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['mgetty'])
+        assert res.failed
+        assert 'locked by PID %d (sleep)' % child.pid in res['msg']
+        assert res['in_use'] is False
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_stale_lock_reported_and_kept(run_module, modem, tmp_path):
     name, dummy = modem
     child = subprocess.Popen(['true'])
@@ -216,7 +250,7 @@ def test_stale_lock_reported_and_kept(run_module, modem, tmp_path):
     lock = write_lock(tmp_path, os.path.basename(name), child.pid)
     res = run(run_module, path=name, probe=True, timeout=3, lock_dir=str(tmp_path))
     assert not res.failed, res
-    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True)
+    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None)
     assert res['probe']['ok'] is True
     assert os.path.exists(lock)
     assert any('stale' in w for w in res.get('warnings', []))
