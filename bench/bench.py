@@ -6,7 +6,11 @@ transport through its own connection), on N fresh containers of the test image:
 
   (a) converge   first run of the collection's playbook (dialin.callback.site) on fresh hosts
   (b) no-op      the same playbook again: nothing to change
-  (c) floor      a trivial 5-task playbook on the same hosts (ping, command, stat, file, slurp)
+  (c) floor      a trivial 5-task playbook on the same hosts (ping, command, stat, file, slurp),
+                 with become: true like the collection's plays: the same connection and the same
+                 privilege escalation (with Mitogen, become starts a second interpreter on each
+                 host, through sudo, and every task goes through it)
+  (d) floor0     the same floor without become, for comparison
 
 It records the wall time and the task executions per host (ok + failed, and skipped, from the
 PLAY RECAP), prints a table and writes it to bench/results.md. The floor is measured in the same
@@ -54,10 +58,12 @@ RECAP = re.compile(r"^(\S+)\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+f
 
 FLOOR = textwrap.dedent("""\
     ---
-    # The floor: five trivial tasks, each a module run on every host.
+    # The floor: five trivial tasks, each a module run on every host, as root like the
+    # collection's plays (become: true).
     - name: Floor
       hosts: callback_servers
       gather_facts: false
+      become: true
       tasks:
         - name: Ping
           ansible.builtin.ping:
@@ -102,6 +108,10 @@ GROUP_VARS = textwrap.dedent("""\
     server_mgetty_bind_device: false
     server_ip_forward_apply: false
     """)
+
+# The floor without privilege escalation.
+FLOOR_NO_BECOME = FLOOR.replace(", as root like the\n# collection's plays (become: true).\n", ", without become.\n").replace(
+    "  become: true\n", "  become: false\n")
 
 _containers = []  # names of the containers this process started
 _running = []  # the ansible-playbook process being timed
@@ -276,12 +286,13 @@ def table(results, sizes, modes, meta):
         "",
         "Wall times in seconds. tasks/host: task executions per host, ok (changed included) + failed,"
         " then + skipped, from the PLAY RECAP. converge: dialin.callback.site on fresh containers;"
-        " no-op: the same again; floor: a trivial 5-task playbook on the same hosts, same run."
+        " no-op: the same again; floor: a trivial 5-task playbook on the same hosts, same run, with"
+        " become: true like the collection's plays; floor0: the same without become."
         " plain: the podman connection, linear strategy; mitogen: `strategy: mitogen_linear`.",
         "",
         "| hosts | mode | converge s | converge tasks/host | changed/host | no-op s | no-op tasks/host"
-        " | no-op changed/host | floor s | no-op / floor |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | no-op changed/host | floor s | no-op / floor | floor0 s | no-op / floor0 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n in sizes:
         for mode in modes:
@@ -289,15 +300,17 @@ def table(results, sizes, modes, meta):
             if r is None:
                 continue
             if r.get("skipped"):
-                lines.append(f"| {n} | {mode} | skipped: {r['skipped']} | | | | | | | |")
+                lines.append(f"| {n} | {mode} | skipped: {r['skipped']} | | | | | | | | | |")
                 continue
             cw, ct, cc = fmt(r.get("converge"))
             nw, nt, nc = fmt(r.get("noop"))
-            fw = fmt(r.get("floor"))[0]
-            ratio = "-"
-            if r.get("noop") and r.get("floor") and r["floor"]["wall"] > 0:
-                ratio = f"{r['noop']['wall'] / r['floor']['wall']:.1f}x"
-            lines.append(f"| {n} | {mode} | {cw} | {ct} | {cc} | {nw} | {nt} | {nc} | {fw} | {ratio} |")
+            cells = []
+            for floor in ("floor", "floor0"):
+                ratio = "-"
+                if r.get("noop") and r.get(floor) and r[floor]["wall"] > 0:
+                    ratio = f"{r['noop']['wall'] / r[floor]['wall']:.1f}x"
+                cells += [fmt(r.get(floor))[0], ratio]
+            lines.append(f"| {n} | {mode} | {cw} | {ct} | {cc} | {nw} | {nt} | {nc} | " + " | ".join(cells) + " |")
     lines += ["", "## Targets", ""]
     checks = []
     for mode in modes:
@@ -306,8 +319,12 @@ def table(results, sizes, modes, meta):
             q = r30["noop"]["wall"] / r30["floor"]["wall"]
             checks.append(f"- 30-host no-op re-run with Mitogen within 4x the floor: {q:.1f}x,"
                           f" {'met' if q <= 4 else 'NOT met'}.")
+            if r30.get("floor0") and r30["floor0"]["wall"] > 0:
+                q0 = r30["noop"]["wall"] / r30["floor0"]["wall"]
+                checks.append(f"- The same against the floor without become (floor0): {q0:.1f}x,"
+                              f" {'within' if q0 <= 4 else 'NOT within'} 4x.")
         if r30 and r10:
-            for step in ("converge", "noop", "floor"):
+            for step in ("converge", "noop", "floor", "floor0"):
                 a, b = r10.get(step), r30.get(step)
                 if a and b and a["wall"] > 0:
                     q = b["wall"] / a["wall"]
@@ -384,11 +401,13 @@ def main():
             log(f"{n} hosts, {mode}: containers ready in {time.monotonic() - t0:.1f} s")
             work = logs / f"{n}-{mode}"
             inv = write_inventory(work, names)
-            floor = work / "floor.yml"
+            floor, floor0 = work / "floor.yml", work / "floor0.yml"
             floor.write_text(FLOOR)
+            floor0.write_text(FLOOR_NO_BECOME)
             forks = max(1, min(n, 30))
             res = {}
-            for step, play in (("converge", args.playbook), ("noop", args.playbook), ("floor", str(floor))):
+            for step, play in (("converge", args.playbook), ("noop", args.playbook), ("floor", str(floor)),
+                               ("floor0", str(floor0))):
                 left = deadline - time.monotonic()
                 if left < 30:
                     log(f"{n} hosts, {mode}: budget exhausted before {step}")
@@ -405,7 +424,7 @@ def main():
     text = table(results, args.sizes, args.modes, meta)
     pathlib.Path(args.out).write_text(text + "\n")
     print(text)
-    failed = [k for k, r in results.items() for s in ("converge", "noop", "floor")
+    failed = [k for k, r in results.items() for s in ("converge", "noop", "floor", "floor0")
               if isinstance(r.get(s), dict) and r[s]["rc"] != 0]
     return 1 if failed else 0
 

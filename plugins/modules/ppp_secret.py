@@ -74,9 +74,12 @@ options:
     elements: dict
     suboptions:
       client:
-        description: Client name.
+        description:
+          - Client name.
+          - The alias O(entries[].name) lets a list of accounts with C(name) and C(password) keys be passed as is.
         type: str
         required: true
+        aliases: [name]
       server:
         description: Server name.
         type: str
@@ -84,6 +87,7 @@ options:
       secret:
         description: The secret; required when the entry's state is C(present).
         type: str
+        aliases: [password]
       addresses:
         description: Allowed addresses; an empty list writes C(*).
         type: list
@@ -199,9 +203,9 @@ def main():
             addresses=dict(type='list', elements='str', default=[]),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             entries=dict(type='list', elements='dict', options=dict(
-                client=dict(type='str', required=True),
+                client=dict(type='str', required=True, aliases=['name']),
                 server=dict(type='str', default='*'),
-                secret=dict(type='str', no_log=True),
+                secret=dict(type='str', no_log=True, aliases=['password']),
                 addresses=dict(type='list', elements='str', default=[]),
                 state=dict(type='str', choices=['present', 'absent']),
             )),

@@ -27,8 +27,8 @@ RNG = random.Random(SEED)
 # (header substring, target configuration): different tasks, the targets alternating.
 KILL_POINTS = [
     ("Write the udev rule for the modem ports", "B"),
-    ("Write each port's options.<tty>", "A"),
-    ("Write /etc/ppp/options, the ppplogin peer file and the ppplogin shell", "B"),
+    ("Write /etc/ppp/options, the ppplogin peer file, the ppplogin shell and each port's", "A"),
+    ("Set net.ipv4.ip_forward now and at every boot", "B"),
     ("Create the PPP accounts with the ppplogin shell", "A"),
     ("Write the PAP secrets", "B"),
     ("Write mgetty.config", "A"),

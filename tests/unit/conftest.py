@@ -76,7 +76,7 @@ class ModuleResult(dict):
 
 def _run(main, args, check_mode=False, diff=True):
     """Run a module's main() in-process with *args*; return its result dict."""
-    from ansible.module_utils import basic
+    from ansible.module_utils import _internal, basic
     from ansible.module_utils.common import warnings as ans_warnings
 
     args = dict(args)
@@ -93,6 +93,11 @@ def _run(main, args, check_mode=False, diff=True):
     ans_warnings._global_deprecations.clear()
     orig = basic.AnsibleModule._record_module_result
     basic.AnsibleModule._record_module_result = record
+    # A module runs in its own process on the target, never as the controller: once a test of a
+    # controller plugin (the filters) has imported controller code, warnings would otherwise go to
+    # the controller's display instead of into the module's result.
+    was_controller = _internal.is_controller
+    _internal.is_controller = False
     try:
         try:
             from ansible.module_utils.testing import patch_module_args
@@ -110,6 +115,7 @@ def _run(main, args, check_mode=False, diff=True):
                 raise AssertionError('module did not exit')
     finally:
         basic.AnsibleModule._record_module_result = orig
+        _internal.is_controller = was_controller
     result = ModuleResult(captured.get('result', {}))
     result['_rc'] = captured.get('rc')
     return result

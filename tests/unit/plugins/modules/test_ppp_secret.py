@@ -115,6 +115,18 @@ def test_entries_exclusive_keeps_comments(run_module, secrets):
     assert res['clients'] == ['alice', 'bob']
 
 
+def test_entries_accept_account_keys(run_module, secrets):
+    # A role passes its accounts (name, password, addresses) as they are.
+    accounts = [dict(name='alice', password='AlicePw-1', addresses=['10.0.0.2'])]
+    res = run(run_module, secrets, entries=accounts)
+    assert not res.failed, res
+    assert secrets.read_text() == BASE + 'alice * AlicePw-1 10.0.0.2\n'
+    assert res['clients'] == ['guest', 'other', 'alice']
+    assert 'AlicePw-1' not in json.dumps(res)
+    res = run(run_module, secrets, entries=accounts)
+    assert not res['changed']
+
+
 def test_entries_state(run_module, secrets):
     res = run(run_module, secrets, entries=[dict(client='guest', server='hostname', state='absent'),
                                             dict(client='new', secret='newpw')])

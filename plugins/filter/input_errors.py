@@ -1,0 +1,336 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: input_errors
+short_description: The problems in a dialin.callback role's variables, one message per problem
+version_added: 0.2.0
+author: dialin.callback contributors
+description:
+  - Checks the variables of one role of the collection and returns a list of messages, each naming
+    the variable (and the list item) that holds a bad value and saying what is wrong. An empty list
+    means the input is good.
+  - The roles call it in one C(ansible.builtin.assert) task before anything is written, so a run
+    with bad input stops with every problem at once.
+  - A password is never echoed; a bad one is reported by its account's name.
+options:
+  _input:
+    description:
+      - The role's variables by name, for example a dict with the keys C(modem_ports) and C(modem_port_mode)
+        holding those variables.
+      - Keys starting with C(_) are values the role computes, for example C(_respawn_method) for mgetty.
+    type: dict
+    required: true
+  role:
+    description: The role whose rules apply.
+    type: str
+    required: true
+    choices: [modem, mgetty, callback, ppp_server, server]
+'''
+
+EXAMPLES = r'''
+- name: Validate the ports
+  ansible.builtin.assert:
+    that: __modem_input_errors | length == 0
+    fail_msg: "{{ __modem_input_errors | join(' ') }}"
+    quiet: true
+  vars:
+    __modem_input_errors: >-
+      {{ {'modem_ports': modem_ports, 'modem_port_mode': modem_port_mode}
+         | dialin.callback.input_errors('modem') }}
+'''
+
+RETURN = r'''
+_value:
+  description: One message per problem; empty when every variable is good.
+  type: list
+  elements: str
+  sample:
+    - 'callback_users[0] ("call"): number must be a quoted string of digits and dial modifiers (0-9 , W P T * #), got "12a456".'
+'''
+
+import json
+import re
+from collections import Counter
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.six import string_types
+from ansible_collections.dialin.callback.plugins.filter.ipv4_network import ipv4_network
+
+# Linux serial port names: ttyS1, ttyUSB0, ttyACM0, ttyAMA0...
+TTY = re.compile(r'^tty[A-Za-z]+[0-9]+$')
+LINK = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+# A login name: no whitespace, wildcard, @, / or leading dash.
+LOGIN = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
+# A system account (useradd's default NAME_REGEX).
+ACCOUNT = re.compile(r'^[a-z_][a-z0-9_-]*$')
+# Digits and dial modifiers only.
+NUMBER = re.compile(r'^[0-9,WPTwpt*#]+$')
+DIAL_PREFIX = re.compile(r'^[A-Za-z0-9&%+=,#*]*$')
+PPP_OPTION = re.compile(r'^[A-Za-z0-9+-][^\r\n#]*$')
+INITTAB_ID = re.compile(r'^[A-Za-z0-9]{1,4}$')
+MGETTY_KEY = re.compile(r'[^a-z0-9-]')
+OCTAL_MODE = re.compile(r'^0?[0-7]{3}$')
+SPECIAL_MODE = re.compile(r'^[0-7]{4}$')
+ABSOLUTE = re.compile(r'^/[^\s]+$')
+IPV4 = re.compile(r'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$')
+NEWLINE = re.compile(r'[\r\n]')
+SPACE = re.compile(r'\s')
+
+
+def _json(value):
+    """A value the way the messages quote it (JSON, like Jinja's to_json)."""
+    try:
+        return json.dumps(value, sort_keys=False, default=to_text)
+    except (TypeError, ValueError):
+        return json.dumps(to_text(value))
+
+
+def _matches(pattern, value):
+    return isinstance(value, string_types) and pattern.match(value) is not None
+
+
+def _has_newline(value):
+    return NEWLINE.search(to_text(value)) is not None
+
+
+def _int(value, base=10):
+    """Like Jinja's int filter: 0 for what is not a number."""
+    try:
+        if isinstance(value, string_types):
+            return int(value, base)
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _label(variable, index, item, key='device'):
+    name = item.get(key, '?') if isinstance(item, dict) else '?'
+    return '%s[%d] (%s)' % (variable, index, _json(name))
+
+
+def _items(values, variable):
+    """The list a variable holds, each item a dict (the argument specs have checked the types)."""
+    items = values.get(variable) or []
+    return [(i, item if isinstance(item, dict) else {}) for i, item in enumerate(items)]
+
+
+def _repeated(names):
+    """The names listed more than once, in the order of their first appearance."""
+    return [name for name, count in Counter(to_text(n) for n in names).items() if count > 1]
+
+
+def _mode_without_others(value):
+    return _matches(OCTAL_MODE, value) and _int(value, 8) % 8 == 0
+
+
+def modem_errors(values):
+    errors = []
+    ports = _items(values, 'modem_ports')
+    for i, port in ports:
+        label = _label('modem_ports', i, port)
+        if not _matches(TTY, port.get('device')):
+            errors.append('%s: device must be a serial port name such as ttyS1 or ttyUSB0 (got %s).'
+                          % (label, _json(port.get('device'))))
+        link = port.get('link')
+        if link is not None and not _matches(LINK, link):
+            errors.append('%s: link must be a plain name such as modem (got %s).' % (label, _json(link)))
+        if _has_newline(port.get('match', '')):
+            errors.append('%s: match must be a single line.' % label)
+    devices = [port.get('device', '') for i, port in ports]
+    links = [port['link'] for i, port in ports if port.get('link') is not None]
+    if _repeated(devices) or _repeated(links) or set(links) & set(devices):
+        errors.append('modem_ports: each device and each link may appear once, and a link may not be named like a'
+                      ' device (devices %s, links %s).' % (_json(devices), _json(links)))
+    if not _mode_without_others(values.get('modem_port_mode')):
+        errors.append('modem_port_mode must be an octal mode without permissions for others (got %s).'
+                      % _json(values.get('modem_port_mode')))
+    return errors
+
+
+def mgetty_errors(values):
+    errors = []
+    if values.get('_respawn_method') not in ('systemd', 'inittab', 'none'):
+        errors.append('mgetty_respawn: cannot tell how to respawn mgetty on this host (service manager %s);'
+                      ' set mgetty_respawn to systemd, inittab or none.' % _json(values.get('_service_mgr', 'unknown')))
+    ports = _items(values, 'mgetty_ports')
+    for i, port in ports:
+        label = _label('mgetty_ports', i, port)
+        if not _matches(TTY, port.get('device')):
+            errors.append('%s: device must be a serial port name such as ttyS1.' % label)
+        speed, rings = port.get('speed', 38400), port.get('rings', 1)
+        if _int(speed) <= 0 or _int(rings) <= 0:
+            errors.append('%s: speed and rings must be positive numbers (got speed %s, rings %s).'
+                          % (label, _json(speed), _json(rings)))
+        if _has_newline(port.get('init_chat', '')):
+            errors.append('%s: init_chat must be a single line.' % label)
+        inittab_id = port.get('inittab_id', 'x')
+        if isinstance(inittab_id, int) and not isinstance(inittab_id, bool):
+            inittab_id = to_text(inittab_id)
+        if not _matches(INITTAB_ID, inittab_id):
+            errors.append('%s: inittab_id must be 1 to 4 letters or digits (got %s).'
+                          % (label, _json(port.get('inittab_id'))))
+        options = port.get('mgetty_options') or {}
+        if (any(MGETTY_KEY.search(to_text(key)) for key in options)
+                or any(_has_newline(value) for value in options.values())):
+            errors.append('%s: mgetty_options keys must be lower-case mgetty.config keywords and its values'
+                          ' single lines.' % label)
+    devices = [port.get('device', '') for i, port in ports]
+    ids = [port['inittab_id'] for i, port in ports if 'inittab_id' in port]
+    if _repeated(devices) or _repeated(ids):
+        errors.append('mgetty_ports: each device and each inittab_id may appear once (devices %s, inittab ids %s).'
+                      % (_json(devices), _json(ids)))
+    version = _int(values.get('mgetty_login_config_version'))
+    if version not in (1, 2):
+        errors.append('mgetty_login_config_version must be 1 or 2 (got %s).'
+                      % _json(values.get('mgetty_login_config_version')))
+    elif boolean(values.get('mgetty_callback_only', False), strict=False) and version != 2:
+        errors.append('mgetty_callback_only needs mgetty_login_config_version 2.')
+    if not _matches(ABSOLUTE, values.get('mgetty_refuse_program')):
+        errors.append('mgetty_refuse_program must be an absolute path (got %s).'
+                      % _json(values.get('mgetty_refuse_program')))
+    args = values.get('mgetty_autoppp_args') or []
+    if len(args) > 8 or any(SPACE.search(to_text(arg)) for arg in args):
+        errors.append('mgetty_autoppp_args must be at most 8 words without spaces (got %s).' % _json(args))
+    if not _mode_without_others(values.get('mgetty_port_mode')):
+        errors.append('mgetty_port_mode must be an octal mode without permissions for others (got %s).'
+                      % _json(values.get('mgetty_port_mode')))
+    return errors
+
+
+def callback_errors(values):
+    errors = []
+    users = _items(values, 'callback_users')
+    for i, user in users:
+        label = _label('callback_users', i, user, key='name')
+        if not _matches(LOGIN, user.get('name')):
+            errors.append("%s: name must be a login name without whitespace, '*', '@', '/' or a leading '-'." % label)
+        if not _matches(NUMBER, user.get('number')):
+            errors.append('%s: number must be a quoted string of digits and dial modifiers (0-9 , W P T * #), got %s.'
+                          % (label, _json(user.get('number', ''))))
+        lines = user.get('lines') or []
+        if not all(_matches(TTY, line) for line in lines):
+            errors.append('%s: lines must be tty names such as ttyS1, got %s.' % (label, _json(user.get('lines'))))
+    twice = _repeated([user.get('name', '') for i, user in users])
+    if twice:
+        errors.append('callback_users: each name may appear once; declared more than once: %s.' % _json(twice))
+    if values.get('callback_after_callback') not in ('-', 'Y', 'N'):
+        errors.append('callback_after_callback must be -, Y or N (got %s).' % _json(values.get('callback_after_callback')))
+    args = values.get('callback_program_args') or []
+    if any(SPACE.search(to_text(arg)) for arg in args):
+        errors.append('callback_program_args must be words without spaces (got %s).' % _json(args))
+    if not _matches(DIAL_PREFIX, values.get('callback_dial_prefix')):
+        errors.append('callback_dial_prefix must be a modem command prefix such as ATD (got %s).'
+                      % _json(values.get('callback_dial_prefix')))
+    if _has_newline(values.get('callback_modem_init', '')):
+        errors.append('callback_modem_init must be a single line.')
+    if not _matches(OCTAL_MODE, values.get('callback_program_mode')):
+        errors.append('callback_program_mode must be an octal mode such as 0700 (got %s).'
+                      % _json(values.get('callback_program_mode')))
+    return errors
+
+
+def ppp_server_errors(values):
+    errors = []
+    netmask = values.get('ppp_server_netmask')
+    for i, port in _items(values, 'ppp_server_ports'):
+        label = _label('ppp_server_ports', i, port)
+        if not _matches(TTY, port.get('device')):
+            errors.append('%s: device must be a serial port name such as ttyS1.' % label)
+        local_ip, remote_ip = port.get('local_ip'), port.get('remote_ip')
+        if not (_matches(IPV4, local_ip) and _matches(IPV4, remote_ip)):
+            errors.append('%s: local_ip and remote_ip must be IPv4 addresses (got %s and %s).'
+                          % (label, _json(local_ip), _json(remote_ip)))
+        elif local_ip == remote_ip:
+            errors.append('%s: local_ip and remote_ip must be different addresses (both are %s).'
+                          % (label, _json(local_ip)))
+        elif not ipv4_network(local_ip, netmask) or ipv4_network(local_ip, netmask) != ipv4_network(remote_ip, netmask):
+            errors.append('%s: local_ip %s and remote_ip %s must be on one network under the netmask %s.'
+                          % (label, _json(local_ip), _json(remote_ip), _json(netmask)))
+        if not all(_matches(PPP_OPTION, option) for option in port.get('ppp_options') or []):
+            errors.append('%s: ppp_options must be single-line pppd options (got %s).'
+                          % (label, _json(port.get('ppp_options'))))
+    if not _matches(IPV4, netmask):
+        errors.append('ppp_server_netmask must be an IPv4 netmask such as 255.255.255.0 (got %s).' % _json(netmask))
+    ms_dns = values.get('ppp_server_ms_dns') or []
+    if not all(_matches(IPV4, address) for address in ms_dns):
+        errors.append('ppp_server_ms_dns must be IPv4 addresses (got %s).' % _json(ms_dns))
+    if not all(_matches(PPP_OPTION, option) for option in values.get('ppp_server_extra_options') or []):
+        errors.append('ppp_server_extra_options must be single-line pppd options.')
+    mode = values.get('ppp_server_pppd_mode')
+    if not _matches(SPECIAL_MODE, mode) or _int(mode, 8) % 2 != 0:
+        errors.append('ppp_server_pppd_mode must be a 4-digit octal mode that does not let others execute pppd'
+                      ' (got %s).' % _json(mode))
+    users = _items(values, 'ppp_server_users')
+    for i, user in users:
+        label = '%s[%d] (%s)' % ('ppp_server_users', i, _json(to_text(user.get('name', '?'))))
+        if not ACCOUNT.match(to_text(user.get('name', ''))):
+            errors.append('%s: name must be a system user name (lower case, digits, _ and -).' % label)
+        password = user.get('password')
+        if not isinstance(password, string_types) or not password or re.search(r'[\r\n\x00]', password):
+            errors.append('%s: password must be a non-empty single line (no newline, carriage return or NUL).' % label)
+        addresses = user.get('addresses') or []
+        if not all(_matches(IPV4, to_text(address)) or to_text(address) == '*' for address in addresses):
+            errors.append('%s: addresses must be IPv4 addresses or * (got %s).' % (label, _json(user.get('addresses'))))
+    twice = _repeated([user.get('name', '') for i, user in users])
+    if twice:
+        errors.append('ppp_server_users: each name may appear once; declared more than once: %s.' % _json(twice))
+    return errors
+
+
+def server_errors(values):
+    """What spans several roles."""
+    errors = []
+    ports = [port for i, port in _items(values, 'server_ports')]
+    callback_users = [user for i, user in _items(values, 'server_callback_users')]
+    devices = [port.get('device', '') for port in ports]
+    lines = []
+    for user in callback_users:
+        for line in user.get('lines') or []:
+            if line not in lines and line not in devices:
+                lines.append(line)
+    if lines:
+        errors.append('server_callback_users: lines %s are not in server_ports (%s).' % (_json(lines), _json(devices)))
+    remote_ips = [port.get('remote_ip', '') for port in ports]
+    if _repeated(remote_ips):
+        errors.append('server_ports: remote_ip must differ between ports (got %s).' % _json(remote_ips))
+    ppp_names = [user.get('name', '') for i, user in _items(values, 'server_ppp_users')]
+    both = []
+    for user in callback_users:
+        name = user.get('name', '')
+        if name in ppp_names and name not in both:
+            both.append(name)
+    if both:
+        errors.append("server_callback_users and server_ppp_users share %s: a callback pseudo-login would shadow"
+                      " the PPP account's login." % _json(both))
+    return errors
+
+
+RULES = {
+    'modem': modem_errors,
+    'mgetty': mgetty_errors,
+    'callback': callback_errors,
+    'ppp_server': ppp_server_errors,
+    'server': server_errors,
+}
+
+
+def input_errors(values, role):
+    """The problems in the variables of role, one message each."""
+    if role not in RULES:
+        raise AnsibleFilterError('input_errors: role must be one of %s, got %s' % (', '.join(sorted(RULES)), _json(role)))
+    if not isinstance(values, dict):
+        raise AnsibleFilterError('input_errors: the input must be a dict of variables, got %s' % type(values).__name__)
+    return RULES[role](values)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'input_errors': input_errors}
