@@ -12,13 +12,17 @@ transport through its own connection), on N fresh containers of the test image:
                  host, through sudo, and every task goes through it)
   (d) floor0     the same floor without become, for comparison
 
+(b), (c) and (d) are run --repeat times (default 3), interleaved (no-op, floor, floor0, no-op, ...),
+and each figure is the median of its runs, shown with its range: on a shared 2-core machine one
+run of the same playbook on the same fleet varies by 10 % or more.
+
 It records the wall time and the task executions per host (ok + failed, and skipped, from the
 PLAY RECAP), prints a table and writes it to bench/results.md. The floor is measured in the same
 run as the rest, so the figures hold as ratios on a noisy machine. Targets (2-core machine):
 the 30-host no-op run with Mitogen within 4x the floor; from 10 to 30 hosts no worse than linear.
 
-  python3 bench/bench.py [--sizes 1 10 30] [--modes plain mitogen] [--plain-max 10] [--timeout 1200]
-                 [--budget 3600] [--image IMAGE] [--out bench/results.md]
+  python3 bench/bench.py [--sizes 1 10 30] [--modes plain mitogen] [--plain-max 10] [--repeat 3]
+                 [--timeout 1200] [--budget 3600] [--image IMAGE] [--out bench/results.md]
 
 Settings of the runs (README, "Speed and Mitogen"): the project's ansible.cfg (facts not injected
 as variables, vars plugins run at inventory load), forks = N (at most 30), and a collections path
@@ -41,6 +45,7 @@ import pathlib
 import platform
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -267,11 +272,24 @@ def playbook(mode, inv, play, forks, timeout, logfile, collections):
             "failed": failed, "hosts": len(rows), "log": logfile}
 
 
+def combine(runs):
+    """The runs of one step as one record: the median wall time with the range, the most tasks,
+    changes and failures any run had, the first bad return code."""
+    walls = sorted(r["wall"] for r in runs)
+    bad = [r["rc"] for r in runs if r["rc"] != 0]
+    return {"rc": bad[0] if bad else 0, "wall": statistics.median(walls), "walls": walls,
+            "tasks": max(r["tasks"] for r in runs), "skipped": max(r["skipped"] for r in runs),
+            "changed": max(r["changed"] for r in runs), "failed": max(r["failed"] for r in runs),
+            "hosts": min(r["hosts"] for r in runs), "log": runs[-1]["log"]}
+
+
 def fmt(r):
     if r is None:
         return "-", "-", "-"
     bad = "" if r["rc"] == 0 and r["failed"] == 0 else f" (rc {r['rc']}, failed {r['failed']:.0f})"
-    return (f"{r['wall']:.1f}{bad}", f"{r['tasks']:.0f} + {r['skipped']:.0f}", f"{r['changed']:.0f}")
+    walls = r.get("walls") or [r["wall"]]
+    spread = f" ({walls[0]:.1f}-{walls[-1]:.1f})" if len(walls) > 1 else ""
+    return (f"{r['wall']:.1f}{spread}{bad}", f"{r['tasks']:.0f} + {r['skipped']:.0f}", f"{r['changed']:.0f}")
 
 
 def table(results, sizes, modes, meta):
@@ -288,6 +306,8 @@ def table(results, sizes, modes, meta):
         " then + skipped, from the PLAY RECAP. converge: dialin.callback.site on fresh containers;"
         " no-op: the same again; floor: a trivial 5-task playbook on the same hosts, same run, with"
         " become: true like the collection's plays; floor0: the same without become."
+        f" no-op, floor and floor0: the median of {meta['repeat']} interleaved runs, (lowest-highest);"
+        " changed/host: the most in any run; ratios: of the medians."
         " plain: the podman connection, linear strategy; mitogen: `strategy: mitogen_linear`.",
         "",
         "| hosts | mode | converge s | converge tasks/host | changed/host | no-op s | no-op tasks/host"
@@ -342,6 +362,8 @@ def main():
     ap.add_argument("--plain-max", type=int, default=10,
                     help="largest fleet measured with the plain connection (slow: about 0.8 s of"
                          " controller CPU per task per host); 0 for no limit (default 10)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of the no-op and of each floor, interleaved; the table gives their median (default 3)")
     ap.add_argument("--timeout", type=int, default=1200, help="seconds per ansible-playbook run")
     ap.add_argument("--budget", type=int, default=3600, help="seconds for the whole benchmark")
     ap.add_argument("--image", default=IMAGE)
@@ -376,7 +398,7 @@ def main():
         "args": " ".join(sys.argv[1:]) or "(defaults)",
         "host": platform.node(), "cpus": os.cpu_count(), "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "ansible": re.sub(r".*\[core ([^\]]+)\].*", r"\1", ansible_version), "mitogen": mitogen_version,
-        "image": args.image, "logs": str(logs),
+        "image": args.image, "logs": str(logs), "repeat": max(1, args.repeat),
     }
     results = {}
     collections = lean_collections(logs)
@@ -405,18 +427,21 @@ def main():
             floor.write_text(FLOOR)
             floor0.write_text(FLOOR_NO_BECOME)
             forks = max(1, min(n, 30))
-            res = {}
-            for step, play in (("converge", args.playbook), ("noop", args.playbook), ("floor", str(floor)),
-                               ("floor0", str(floor0))):
+            runs = {}
+            steps = [("converge", args.playbook, "")] + [
+                (step, play, f"-{k}") for k in range(1, meta["repeat"] + 1)
+                for step, play in (("noop", args.playbook), ("floor", str(floor)), ("floor0", str(floor0)))]
+            for step, play, suffix in steps:
                 left = deadline - time.monotonic()
                 if left < 30:
-                    log(f"{n} hosts, {mode}: budget exhausted before {step}")
+                    log(f"{n} hosts, {mode}: budget exhausted before {step}{suffix}")
                     break
-                r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}.log", collections)
-                res[step] = r
-                log(f"{n} hosts, {mode}, {step}: {r['wall']:.1f} s, rc {r['rc']},"
+                r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}{suffix}.log",
+                             collections)
+                runs.setdefault(step, []).append(r)
+                log(f"{n} hosts, {mode}, {step}{suffix}: {r['wall']:.1f} s, rc {r['rc']},"
                     f" {r['tasks']:.0f} tasks/host (+{r['skipped']:.0f} skipped), {r['changed']:.0f} changed/host")
-            results[key] = res
+            results[key] = {step: combine(rs) for step, rs in runs.items()}
             remove_containers()
             pathlib.Path(args.out).write_text(table(results, args.sizes, args.modes, meta) + "\n")
     finally:

@@ -33,7 +33,7 @@ KILL_POINTS = [
     ("Write the PAP secrets", "B"),
     ("Write mgetty.config", "A"),
     ("Write the /AutoPPP/ and fallback entries", "B"),
-    ("Install the mgetty@ systemd unit", "A"),
+    ("Restrict the callback program to root", "A"),
     ("Write callback.config", "B"),
     ("Write one callback entry per user", "A"),
     ("RUNNING HANDLER [dialin.callback.mgetty : Restart idle mgetty]", "B"),
