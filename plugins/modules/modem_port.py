@@ -184,11 +184,14 @@ def read_lock_pid(lock_path):
     """Return the PID stored in a UUCP lock file, or None if unreadable."""
     with open(lock_path, 'rb') as f:
         data = f.read(128)
+    # A binary lock is a native 4-byte int. A PID is below 2**22, so one of its bytes is NUL, which
+    # an ASCII lock never has: without this test a binary PID such as 2359 (b'7\t\0\0') would read
+    # as the ASCII PID 7.
+    if len(data) == 4 and b'\x00' in data:
+        return struct.unpack('=i', data)[0]
     text = data.strip(b' \t\r\n\x00')
     if re.match(br'^[0-9]+$', text):
         return int(text)
-    if len(data) == 4:
-        return struct.unpack('=i', data)[0]
     return None
 
 

@@ -171,6 +171,16 @@ def test_probe_error_is_unexpected(run_module, modem, tmp_path):
     assert 'unexpected answer' in res['msg'] and 'ERROR' in res['msg']
 
 
+def start_sleep():
+    """A child `sleep 30`, once /proc names it: Popen can return between the exec's close-on-exec
+    step and the kernel's renaming of the process (seen here: 4 in 300 starts still read python)."""
+    child = subprocess.Popen(['sleep', '30'])
+    deadline = time.monotonic() + 5
+    while modem_port.process_name(child.pid) != 'sleep' and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return child
+
+
 def write_lock(lock_dir, name, pid, binary=False):
     path = os.path.join(str(lock_dir), 'LCK..%s' % name)
     with open(path, 'wb') as f:
@@ -179,6 +189,24 @@ def write_lock(lock_dir, name, pid, binary=False):
         else:
             f.write(('%10d\n' % pid).encode())
     return path
+
+
+# Binary PIDs whose bytes read as ASCII digits and whitespace (2359 is b'7\t\0\0'), the
+# largest PID, and the ASCII forms: HDB's "%10d\n", a bare number, a 4-byte "123\n".
+@pytest.mark.parametrize('content, pid', [
+    (struct.pack('=i', 2359), 2359),
+    (struct.pack('=i', 0x3031), 0x3031),
+    (struct.pack('=i', 4194304), 4194304),
+    (b'      2359\n', 2359),
+    (b'2359', 2359),
+    (b'123\n', 123),
+    (b'', None),
+    (b'not a pid\n', None),
+])
+def test_read_lock_pid_formats(tmp_path, content, pid):
+    path = tmp_path / 'LCK..ttyS0'
+    path.write_bytes(content)
+    assert modem_port.read_lock_pid(str(path)) == pid
 
 
 @pytest.mark.parametrize('binary', [False, True])
@@ -199,7 +227,7 @@ def test_locked_via_symlink_name_by_child(run_module, modem, tmp_path):
     name, responder = modem
     link = tmp_path / 'modem'
     os.symlink(name, str(link))
-    child = subprocess.Popen(['sleep', '30'])
+    child = start_sleep()
     try:
         write_lock(tmp_path, 'modem', child.pid)
         res = run(run_module, path=str(link), probe=True, timeout=1, lock_dir=str(tmp_path))
@@ -213,7 +241,7 @@ def test_locked_via_symlink_name_by_child(run_module, modem, tmp_path):
 
 def test_lock_of_an_allowed_holder_is_in_use_and_never_opened(run_module, modem, tmp_path):
     name, responder = modem
-    child = subprocess.Popen(['sleep', '30'])
+    child = start_sleep()
     try:
         write_lock(tmp_path, os.path.basename(name), child.pid)
         res = run(run_module, path=name, probe=True, timeout=1, lock_dir=str(tmp_path),
@@ -231,7 +259,7 @@ def test_lock_of_an_allowed_holder_is_in_use_and_never_opened(run_module, modem,
 
 def test_lock_of_another_holder_fails_naming_it(run_module, modem, tmp_path):
     name, dummy = modem
-    child = subprocess.Popen(['sleep', '30'])
+    child = start_sleep()
     try:
         write_lock(tmp_path, os.path.basename(name), child.pid)
         res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['mgetty'])
