@@ -78,7 +78,7 @@ def markup(value, where):
         elif kind == "U":
             out.append(f"<{inner}>")
         else:  # L(text,url)
-            text, _, url = inner.rpartition(",")
+            text, url = inner.rsplit(",", 1) if "," in inner else (inner, inner)
             out.append(f"[{plain(text.strip())}]({url.strip()})")
         pos = end + 1
     out.append(plain(value[pos:]))

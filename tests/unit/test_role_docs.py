@@ -51,8 +51,7 @@ def option_paths(options, prefix=''):
         spec = spec or {}
         yield prefix + name
         sep = '[].' if spec.get('type') == 'list' else '.'
-        for path in option_paths(spec.get('options'), prefix + name + sep):
-            yield path
+        yield from option_paths(spec.get('options'), prefix + name + sep)
 
 
 def copy_roles(tmp_path):
@@ -129,7 +128,7 @@ def test_entry_points_with_other_options_get_their_own_table(tmp_path):
     (role / 'argument_specs.yml').write_text(yaml.safe_dump({'argument_specs': {
         'main': {'short_description': 'Do the whole step.',
                  'options': {'sample_ports': {'type': 'list', 'elements': 'dict', 'default': [],
-                                              'description': 'Ports, see C(a|b).',
+                                              'description': 'Ports, see C(a|b) and L(the HOWTO,https://example.org/h).',
                                               'options': {'device': {'type': 'str', 'required': True,
                                                                      'description': 'Name.'}}}}},
         'validate': {'short_description': 'Only check.', 'options': {}},
@@ -141,7 +140,7 @@ def test_entry_points_with_other_options_get_their_own_table(tmp_path):
     assert '## Variables of `validate`\n\nThis entry point takes no variables.' in text
     assert '| `sample_ports[].device` | str | required | Name. |' in text
     # A pipe in a description would end the table cell.
-    assert '| `sample_ports` | list of dict | `[]` | Ports, see `a\\|b`. |' in text
+    assert '| `sample_ports` | list of dict | `[]` | Ports, see `a\\|b` and [the HOWTO](https://example.org/h). |' in text
 
 
 def test_a_broken_spec_is_an_error_naming_the_file(tmp_path):
