@@ -27,6 +27,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.dialin.callback.plugins.module_utils.validators import has_control_or_space
+
 # C isspace() in the "C" locale
 _SPACE_CHARS = ' \t\n\v\f\r'
 _SPLIT_RE = re.compile(r'[ \t\n\v\f\r]+')
@@ -34,7 +36,6 @@ _LEADING_RE = re.compile(r'^[ \t\v\f\r]*')
 
 MAX_ARGS = 8          # argv[0] + 8 arguments = mgetty's limit of 9
 SPECIAL_NAMES = ('/AutoPPP/', '/FIDO/')
-AFTER_CALLBACK_CHOICES = ('-', 'Y', 'N')
 
 
 class LoginConfigError(Exception):
@@ -170,9 +171,6 @@ class LoginConfig(object):
         if self.lines and not self.lines[-1].raw.endswith('\n'):
             self.lines[-1].raw += '\n'
 
-    def render(self, entry):
-        return render_fields(entry_to_fields(entry, self.version))
-
     def set_entry(self, entry, by_column=False):
         """Make *entry* present.  Returns 'added', 'updated' or None.
 
@@ -291,9 +289,8 @@ def field_problem(value):
     """Return why *value* cannot be a login.config field, or None."""
     if value is None or value == '':
         return 'must not be empty'
-    for ch in value:
-        if ch.isspace() or ord(ch) < 32 or ord(ch) == 127:
-            return 'must not contain whitespace or control characters'
+    if has_control_or_space(value):
+        return 'must not contain whitespace or control characters'
     if value.endswith('\\'):
         return 'must not end with a backslash (mgetty would join the next line)'
     return None

@@ -32,17 +32,10 @@ description:
     falls back to C(/bin/login).
 author:
   - dialin.callback maintainers (@dialin)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.writes
+  - dialin.callback.backup
 options:
   path:
     description:
@@ -105,12 +98,6 @@ options:
         type: str
         choices: [present, absent]
         default: present
-  backup:
-    description:
-      - Create a backup file including the timestamp information so you can get the original file back
-        if you somehow clobbered it incorrectly.
-    type: bool
-    default: false
 notes:
   - mgetty only honours C(!version 2) (and Y/N) if it is recent enough; Debian 12's mgetty 1.2.1 is.
   - C(/AutoPPP/) only works when mgetty was built with AUTO_PPP (Debian's is).
