@@ -126,8 +126,12 @@ def _repeated(names):
     return [name for name, count in Counter(to_text(n) for n in names).items() if count > 1]
 
 
-def _mode_without_others(value):
-    return _matches(OCTAL_MODE, value) and _int(value, 8) % 8 == 0
+def _mode_without_others_errors(values, variable):
+    """The message for a mode variable that is not octal or gives others any permission, as a list."""
+    value = values.get(variable)
+    if _matches(OCTAL_MODE, value) and _int(value, 8) % 8 == 0:
+        return []
+    return ['%s must be an octal mode without permissions for others (got %s).' % (variable, _json(value))]
 
 
 def modem_errors(values):
@@ -148,9 +152,7 @@ def modem_errors(values):
     if _repeated(devices) or _repeated(links) or set(links) & set(devices):
         errors.append('modem_ports: each device and each link may appear once, and a link may not be named like a'
                       ' device (devices %s, links %s).' % (_json(devices), _json(links)))
-    if not _mode_without_others(values.get('modem_port_mode')):
-        errors.append('modem_port_mode must be an octal mode without permissions for others (got %s).'
-                      % _json(values.get('modem_port_mode')))
+    errors.extend(_mode_without_others_errors(values, 'modem_port_mode'))
     return errors
 
 
@@ -198,9 +200,7 @@ def mgetty_errors(values):
     args = values.get('mgetty_autoppp_args') or []
     if len(args) > 8 or any(SPACE.search(to_text(arg)) for arg in args):
         errors.append('mgetty_autoppp_args must be at most 8 words without spaces (got %s).' % _json(args))
-    if not _mode_without_others(values.get('mgetty_port_mode')):
-        errors.append('mgetty_port_mode must be an octal mode without permissions for others (got %s).'
-                      % _json(values.get('mgetty_port_mode')))
+    errors.extend(_mode_without_others_errors(values, 'mgetty_port_mode'))
     return errors
 
 

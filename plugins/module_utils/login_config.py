@@ -27,6 +27,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import read_text
 from ansible_collections.dialin.callback.plugins.module_utils.validators import has_control_or_space
 
 # C isspace() in the "C" locale
@@ -253,6 +254,16 @@ class LoginConfig(object):
                 line.fields = new_fields
         self.version = version
         return warnings
+
+
+def read_login_config(module, path):
+    """Return ``(text, exists, LoginConfig)`` for the file at *path*; fail the task when mgetty could not read it."""
+    text, exists = read_text(module, path)
+    try:
+        doc = LoginConfig(text)
+    except LoginConfigError as e:
+        module.fail_json(msg='%s: %s' % (path, e))
+    return text, exists, doc
 
 
 def render_fields(fields):

@@ -192,10 +192,9 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import (
-    read_text, write_file)
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import write_file
 from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
-    Line, LoginConfig, LoginConfigError, MAX_ARGS, field_problem, name_problem)
+    Line, MAX_ARGS, field_problem, name_problem, read_login_config)
 from ansible_collections.dialin.callback.plugins.module_utils.validators import DIAL_NUMBER
 
 LINE_RE = re.compile(r'^[A-Za-z0-9_./-]+$')
@@ -352,11 +351,7 @@ def main():
             module.fail_json(msg='%s: name %s is declared twice in users' % (label, user['name']))
         seen.add(user['name'])
 
-    before, exists = read_text(module, path)
-    try:
-        doc = LoginConfig(before)
-    except LoginConfigError as e:
-        module.fail_json(msg='%s: %s' % (path, e))
+    before, exists, doc = read_login_config(module, path)
 
     def is_callback(line):
         entry = doc.entry_dict(line)

@@ -183,10 +183,9 @@ diff:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import (
-    read_text, write_file)
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import write_file
 from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
-    LoginConfig, LoginConfigError, MAX_ARGS, field_problem, name_problem)
+    MAX_ARGS, field_problem, name_problem, read_login_config)
 
 
 def validate_entries(module, entries):
@@ -243,11 +242,7 @@ def main():
     entries = module.params['entries']
     validate_entries(module, entries)
 
-    before, exists = read_text(module, path)
-    try:
-        doc = LoginConfig(before)
-    except LoginConfigError as e:
-        module.fail_json(msg='%s: %s' % (path, e))
+    before, exists, doc = read_login_config(module, path)
 
     if module.params['version'] is not None:
         for warning in doc.convert(module.params['version']):
