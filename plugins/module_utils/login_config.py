@@ -28,7 +28,6 @@ __metaclass__ = type
 import re
 
 from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import read_text
-from ansible_collections.dialin.callback.plugins.module_utils.validators import has_control_or_space
 
 # C isspace() in the "C" locale
 _SPACE_CHARS = ' \t\n\v\f\r'
@@ -300,8 +299,9 @@ def field_problem(value):
     """Return why *value* cannot be a login.config field, or None."""
     if value is None or value == '':
         return 'must not be empty'
-    if has_control_or_space(value):
-        return 'must not contain whitespace or control characters'
+    for ch in value:
+        if ch.isspace() or ord(ch) < 32 or ord(ch) == 127:
+            return 'must not contain whitespace or control characters'
     if value.endswith('\\'):
         return 'must not end with a backslash (mgetty would join the next line)'
     return None

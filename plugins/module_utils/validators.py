@@ -3,11 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The checks both sides of the collection make on a value, written once.
+"""The checks several plugins make on a value, written once.
 
 The roles check their variables on the controller (the ``input_errors`` filter) and the modules
-check their options on the target; where both check the same thing they import the rule from here.
-A rule only one of them uses stays next to its use.
+check their options on the target; where two plugins check the same thing they import the rule
+from here. A rule only one plugin uses stays next to its use.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -23,14 +23,6 @@ DIAL_NUMBER = re.compile(r'^[0-9,WPTwpt*#]+$')
 
 # What pppd cannot read back from a secrets file, in the order they are reported.
 _LINE_BREAKS_AND_NUL = (('\n', 'a newline'), ('\r', 'a carriage return'), ('\x00', 'a NUL byte'))
-
-
-def has_control_or_space(value):
-    """True when *value* contains whitespace or a control character (C0 or DEL)."""
-    for ch in value:
-        if ch.isspace() or ord(ch) < 32 or ord(ch) == 127:
-            return True
-    return False
 
 
 def line_break_or_nul(value):

@@ -9,7 +9,6 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import os
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -17,7 +16,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ansible_collections.dialin.callback.plugins.filter.input_errors import input_errors
 from ansible_collections.dialin.callback.plugins.filter.ipv4_network import FilterModule as Ipv4NetworkFilter
 from ansible_collections.dialin.callback.plugins.module_utils import validators
-from ansible_collections.dialin.callback.plugins.module_utils.login_config import field_problem
 from ansible_collections.dialin.callback.plugins.modules import callback_user, ppp_secret
 
 SETTINGS = settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -60,27 +58,6 @@ def test_callback_role_and_module_agree_on_numbers(run_module, tmp_path, number)
     assert rejected == callback_user_rejects_number(run_module, path, number)
     assert rejected == (not validators.DIAL_NUMBER.match(number))
     assert not os.path.exists(path)
-
-
-# ---------------------------------------------------------------- whitespace and control characters
-@pytest.mark.parametrize('value', ['', 'abc', '/usr/sbin/callback', '@', 'ümlaut', '-x', 'a\\b'])
-def test_has_control_or_space_is_false_for_printable_words(value):
-    assert not validators.has_control_or_space(value)
-
-
-@pytest.mark.parametrize('value', [' ', 'a b', 'a\tb', 'a\nb', '\r', '\x0b', '\x0c', '\x00', '\x1b', '\x1f', '\x7f',
-                                   '\x85', '\u00a0', '\u2028', '\u3000'])
-def test_has_control_or_space_is_true_for_blanks_and_controls(value):
-    assert validators.has_control_or_space(value)
-
-
-@settings(max_examples=300)
-@given(value=st.text(max_size=12))
-def test_has_control_or_space_is_whitespace_or_ascii_control(value):
-    # Python's \s is str.isspace(); \x00-\x1f and \x7f are the ASCII control characters
-    expected = re.search(r'[\s\x00-\x1f\x7f]', value) is not None
-    assert validators.has_control_or_space(value) == expected
-    assert (field_problem(value) == 'must not contain whitespace or control characters') == (expected and value != '')
 
 
 # ---------------------------------------------------------------- newline, carriage return, NUL
