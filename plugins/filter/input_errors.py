@@ -62,7 +62,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
-from ansible_collections.dialin.callback.plugins.filter.ipv4_network import ipv4_network
+from ansible_collections.dialin.callback.plugins.module_utils.validators import (
+    DIAL_NUMBER, ipv4_network, line_break_or_nul)
 
 # Linux serial port names: ttyS1, ttyUSB0, ttyACM0, ttyAMA0...
 TTY = re.compile(r'^tty[A-Za-z]+[0-9]+$')
@@ -71,8 +72,6 @@ LINK = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 LOGIN = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
 # A system account (useradd's default NAME_REGEX).
 ACCOUNT = re.compile(r'^[a-z_][a-z0-9_-]*$')
-# Digits and dial modifiers only.
-NUMBER = re.compile(r'^[0-9,WPTwpt*#]+$')
 DIAL_PREFIX = re.compile(r'^[A-Za-z0-9&%+=,#*]*$')
 PPP_OPTION = re.compile(r'^[A-Za-z0-9+-][^\r\n#]*$')
 INITTAB_ID = re.compile(r'^[A-Za-z0-9]{1,4}$')
@@ -127,8 +126,12 @@ def _repeated(names):
     return [name for name, count in Counter(to_text(n) for n in names).items() if count > 1]
 
 
-def _mode_without_others(value):
-    return _matches(OCTAL_MODE, value) and _int(value, 8) % 8 == 0
+def _mode_without_others_errors(values, variable):
+    """The message for a mode variable that is not octal or gives others any permission, as a list."""
+    value = values.get(variable)
+    if _matches(OCTAL_MODE, value) and _int(value, 8) % 8 == 0:
+        return []
+    return ['%s must be an octal mode without permissions for others (got %s).' % (variable, _json(value))]
 
 
 def modem_errors(values):
@@ -149,9 +152,7 @@ def modem_errors(values):
     if _repeated(devices) or _repeated(links) or set(links) & set(devices):
         errors.append('modem_ports: each device and each link may appear once, and a link may not be named like a'
                       ' device (devices %s, links %s).' % (_json(devices), _json(links)))
-    if not _mode_without_others(values.get('modem_port_mode')):
-        errors.append('modem_port_mode must be an octal mode without permissions for others (got %s).'
-                      % _json(values.get('modem_port_mode')))
+    errors.extend(_mode_without_others_errors(values, 'modem_port_mode'))
     return errors
 
 
@@ -199,9 +200,7 @@ def mgetty_errors(values):
     args = values.get('mgetty_autoppp_args') or []
     if len(args) > 8 or any(SPACE.search(to_text(arg)) for arg in args):
         errors.append('mgetty_autoppp_args must be at most 8 words without spaces (got %s).' % _json(args))
-    if not _mode_without_others(values.get('mgetty_port_mode')):
-        errors.append('mgetty_port_mode must be an octal mode without permissions for others (got %s).'
-                      % _json(values.get('mgetty_port_mode')))
+    errors.extend(_mode_without_others_errors(values, 'mgetty_port_mode'))
     return errors
 
 
@@ -212,7 +211,7 @@ def callback_errors(values):
         label = _label('callback_users', i, user, key='name')
         if not _matches(LOGIN, user.get('name')):
             errors.append("%s: name must be a login name without whitespace, '*', '@', '/' or a leading '-'." % label)
-        if not _matches(NUMBER, user.get('number')):
+        if not _matches(DIAL_NUMBER, user.get('number')):
             errors.append('%s: number must be a quoted string of digits and dial modifiers (0-9 , W P T * #), got %s.'
                           % (label, _json(user.get('number', ''))))
         lines = user.get('lines') or []
@@ -274,7 +273,7 @@ def ppp_server_errors(values):
         if not ACCOUNT.match(to_text(user.get('name', ''))):
             errors.append('%s: name must be a system user name (lower case, digits, _ and -).' % label)
         password = user.get('password')
-        if not isinstance(password, string_types) or not password or re.search(r'[\r\n\x00]', password):
+        if not isinstance(password, string_types) or not password or line_break_or_nul(password):
             errors.append('%s: password must be a non-empty single line (no newline, carriage return or NUL).' % label)
         addresses = user.get('addresses') or []
         if not all(_matches(IPV4, to_text(address)) or to_text(address) == '*' for address in addresses):

@@ -42,19 +42,7 @@ _value:
   sample: 192.168.1.0/24
 '''
 
-import ipaddress
-
-from ansible.module_utils.common.text.converters import to_text
-
-
-def ipv4_network(address, netmask):
-    """The network of address under netmask, or '' when either is not valid IPv4."""
-    try:
-        interface = ipaddress.IPv4Interface(u'%s/%s' % (to_text(address), to_text(netmask)))
-        ipaddress.IPv4Address(to_text(address))
-    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError):
-        return ''
-    return to_text(interface.network)
+from ansible_collections.dialin.callback.plugins.module_utils.validators import ipv4_network
 
 
 class FilterModule(object):

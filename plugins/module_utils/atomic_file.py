@@ -147,11 +147,3 @@ def write_file(module, path, before_text, after_text, exists, backup=False,
             module.fail_json(msg='cannot set owner root and mode 0600 on %s: %s'
                              % (path, to_native(e)))
     return result
-
-
-def has_control_or_space(value):
-    """True when *value* contains whitespace or a control character."""
-    for ch in value:
-        if ch.isspace() or ord(ch) < 32 or ord(ch) == 127:
-            return True
-    return False

@@ -27,6 +27,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import read_text
+
 # C isspace() in the "C" locale
 _SPACE_CHARS = ' \t\n\v\f\r'
 _SPLIT_RE = re.compile(r'[ \t\n\v\f\r]+')
@@ -34,7 +36,6 @@ _LEADING_RE = re.compile(r'^[ \t\v\f\r]*')
 
 MAX_ARGS = 8          # argv[0] + 8 arguments = mgetty's limit of 9
 SPECIAL_NAMES = ('/AutoPPP/', '/FIDO/')
-AFTER_CALLBACK_CHOICES = ('-', 'Y', 'N')
 
 
 class LoginConfigError(Exception):
@@ -170,9 +171,6 @@ class LoginConfig(object):
         if self.lines and not self.lines[-1].raw.endswith('\n'):
             self.lines[-1].raw += '\n'
 
-    def render(self, entry):
-        return render_fields(entry_to_fields(entry, self.version))
-
     def set_entry(self, entry, by_column=False):
         """Make *entry* present.  Returns 'added', 'updated' or None.
 
@@ -255,6 +253,16 @@ class LoginConfig(object):
                 line.fields = new_fields
         self.version = version
         return warnings
+
+
+def read_login_config(module, path):
+    """Return ``(text, exists, LoginConfig)`` for the file at *path*; fail the task when mgetty could not read it."""
+    text, exists = read_text(module, path)
+    try:
+        doc = LoginConfig(text)
+    except LoginConfigError as e:
+        module.fail_json(msg='%s: %s' % (path, e))
+    return text, exists, doc
 
 
 def render_fields(fields):

@@ -25,7 +25,6 @@ __metaclass__ = type
 
 MASK = '********'
 _BLANKS = ' \t\v\f\r'       # isspace() without the newline
-_FORBIDDEN = ('\n', '\r', '\x00')
 
 
 class Word(object):
@@ -167,14 +166,6 @@ def quote(value):
     return '"' + value.replace('\\', '\\\\').replace('"', '\\"') + '"'
 
 
-def forbidden_char(value):
-    """Return a description of a character pppd cannot read in a word."""
-    for ch in _FORBIDDEN:
-        if ch in value:
-            return {'\n': 'a newline', '\r': 'a carriage return', '\x00': 'a NUL byte'}[ch]
-    return None
-
-
 class Entry(object):
     """One entry: the words of one logical line, with the text they span."""
 
@@ -198,10 +189,6 @@ class Entry(object):
     @property
     def secret(self):
         return self.words[2].value if len(self.words) > 2 else None
-
-    @property
-    def addresses(self):
-        return [w.value for w in self.words[3:]]
 
     def key(self):
         return (self.client, self.server)

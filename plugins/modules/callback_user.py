@@ -26,17 +26,10 @@ description:
   - The file is always made owned by root with mode C(0600); mgetty ignores it otherwise.
 author:
   - dialin.callback maintainers (@dialin)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.writes
+  - dialin.callback.backup
 options:
   path:
     description:
@@ -114,12 +107,6 @@ options:
     type: str
     choices: ['-', 'Y', 'N']
     default: 'N'
-  backup:
-    description:
-      - Create a backup file including the timestamp information so you can get the original file back
-        if you somehow clobbered it incorrectly.
-    type: bool
-    default: false
 notes:
   - C(callback) only dials on a line an mgetty watches, and with C(-S) it finds that mgetty through the
     name of the line the call came in on; run mgetty on the real device name, not on C(/dev/modem).
@@ -205,12 +192,11 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import (
-    read_text, write_file)
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import write_file
 from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
-    Line, LoginConfig, LoginConfigError, MAX_ARGS, field_problem, name_problem)
+    Line, MAX_ARGS, field_problem, name_problem, read_login_config)
+from ansible_collections.dialin.callback.plugins.module_utils.validators import DIAL_NUMBER
 
-NUMBER_RE = re.compile(r'^[0-9,WPTwpt*#]+$')
 LINE_RE = re.compile(r'^[A-Za-z0-9_./-]+$')
 # options of callback that take a value (getopt string "x:s:am:l:SdV")
 _OPTS_WITH_VALUE = ('-x', '-s', '-m', '-l')
@@ -286,7 +272,7 @@ def validate_user(module, user, label, state, program_args):
     number = user.get('number')
     if number is None or number == '':
         module.fail_json(msg='%s (user %s): number is required when state=present' % (label, name))
-    if not NUMBER_RE.match(number):
+    if not DIAL_NUMBER.match(number):
         module.fail_json(msg='%s (user %s): number must consist of digits and the dial modifiers '
                              ', W P T * # only (no spaces, letters or ";"); got %r' % (label, name, number))
     for line in user['lines']:
@@ -365,11 +351,7 @@ def main():
             module.fail_json(msg='%s: name %s is declared twice in users' % (label, user['name']))
         seen.add(user['name'])
 
-    before, exists = read_text(module, path)
-    try:
-        doc = LoginConfig(before)
-    except LoginConfigError as e:
-        module.fail_json(msg='%s: %s' % (path, e))
+    before, exists, doc = read_login_config(module, path)
 
     def is_callback(line):
         entry = doc.entry_dict(line)

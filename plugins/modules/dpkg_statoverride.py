@@ -20,16 +20,11 @@ description:
     differs; check mode runs nothing that writes.
 author:
   - dialin.callback maintainers (@dialin)
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.writes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
   platform:
-    description: Target OS/families that can be operated against.
-    support: full
     platforms: debian
 requirements:
   - dpkg-statoverride (Debian and derivatives)

@@ -25,20 +25,10 @@ description:
     warns, so a role needs no further task to stop or warn.
 author:
   - dialin.callback maintainers (@dialin)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  facts:
-    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.read_only
+  - dialin.callback.attributes.facts
 options:
   kernel_release:
     description: Kernel release to look up; defaults to the running kernel's (C(uname -r)).

@@ -32,17 +32,10 @@ description:
     falls back to C(/bin/login).
 author:
   - dialin.callback maintainers (@dialin)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.writes
+  - dialin.callback.backup
 options:
   path:
     description:
@@ -105,12 +98,6 @@ options:
         type: str
         choices: [present, absent]
         default: present
-  backup:
-    description:
-      - Create a backup file including the timestamp information so you can get the original file back
-        if you somehow clobbered it incorrectly.
-    type: bool
-    default: false
 notes:
   - mgetty only honours C(!version 2) (and Y/N) if it is recent enough; Debian 12's mgetty 1.2.1 is.
   - C(/AutoPPP/) only works when mgetty was built with AUTO_PPP (Debian's is).
@@ -196,10 +183,9 @@ diff:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import (
-    read_text, write_file)
+from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import write_file
 from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
-    LoginConfig, LoginConfigError, MAX_ARGS, field_problem, name_problem)
+    MAX_ARGS, field_problem, name_problem, read_login_config)
 
 
 def validate_entries(module, entries):
@@ -256,11 +242,7 @@ def main():
     entries = module.params['entries']
     validate_entries(module, entries)
 
-    before, exists = read_text(module, path)
-    try:
-        doc = LoginConfig(before)
-    except LoginConfigError as e:
-        module.fail_json(msg='%s: %s' % (path, e))
+    before, exists, doc = read_login_config(module, path)
 
     if module.params['version'] is not None:
         for warning in doc.convert(module.params['version']):

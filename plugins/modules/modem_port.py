@@ -29,18 +29,12 @@ description:
   - Nothing is ever changed; check mode behaves the same.
 author:
   - dialin.callback maintainers (@dialin)
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.read_only
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: The module never changes anything; in check mode it runs the same checks (and probe).
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 options:
   path:
     description: The modem's port, usually a symlink made by a udev rule.

@@ -25,17 +25,10 @@ description:
   - The file is always made owned by root with mode C(0600).
 author:
   - dialin.callback maintainers (@dialin)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - dialin.callback.attributes
+  - dialin.callback.attributes.writes
+  - dialin.callback.backup
 options:
   path:
     description: Secrets file. It is created when missing; its directory must exist.
@@ -103,12 +96,6 @@ options:
         O(entries)). Comments are kept.
     type: bool
     default: false
-  backup:
-    description:
-      - Create a backup file including the timestamp information so you can get the original file back
-        if you somehow clobbered it incorrectly.
-    type: bool
-    default: false
 notes:
   - Comment lines are shown unchanged in the diff; do not keep old secrets in comments.
 seealso:
@@ -165,7 +152,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import (
     read_text, write_file)
 from ansible_collections.dialin.callback.plugins.module_utils.ppp_secrets import (
-    MASK, Segment, forbidden_char, render, segments)
+    MASK, Segment, render, segments)
+from ansible_collections.dialin.callback.plugins.module_utils.validators import line_break_or_nul
 
 
 def validate(module, item, label):
@@ -173,7 +161,7 @@ def validate(module, item, label):
         value = item[field]
         if value is None:
             continue
-        bad = forbidden_char(value)
+        bad = line_break_or_nul(value)
         if bad:
             # never echo the value: it may be a secret
             module.fail_json(msg='%s%s contains %s, which pppd cannot read in a secrets file'
@@ -181,7 +169,7 @@ def validate(module, item, label):
         if value == '' and field != 'secret':
             module.fail_json(msg='%s%s must not be empty' % (label, field))
     for j, addr in enumerate(item['addresses']):
-        bad = forbidden_char(addr)
+        bad = line_break_or_nul(addr)
         if bad:
             module.fail_json(msg='%saddresses[%d] contains %s' % (label, j, bad))
         if addr == '':

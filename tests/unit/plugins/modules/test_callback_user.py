@@ -12,6 +12,7 @@ import stat
 import pytest
 
 from ansible_collections.dialin.callback.plugins.modules import callback_user
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import managed_file, run_on_path, snapshot
 
 BASE = (
     "# callback users\n"
@@ -22,21 +23,11 @@ BASE = (
 
 @pytest.fixture
 def conf(tmp_path):
-    path = tmp_path / 'login.config'
-    path.write_text(BASE)
-    os.chmod(str(path), 0o600)
-    return path
-
-
-def snapshot(path):
-    st = os.stat(str(path))
-    return path.read_bytes(), st.st_mtime_ns, stat.S_IMODE(st.st_mode)
+    return managed_file(tmp_path / 'login.config', BASE, 0o600)
 
 
 def run(run_module, path, check_mode=False, **kw):
-    args = dict(path=str(path))
-    args.update(kw)
-    return run_module(callback_user.main, args, check_mode=check_mode)
+    return run_on_path(run_module, callback_user.main, path, check_mode, **kw)
 
 
 def test_add_v1(run_module, conf):

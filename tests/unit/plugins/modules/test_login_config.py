@@ -12,6 +12,7 @@ import stat
 import pytest
 
 from ansible_collections.dialin.callback.plugins.modules import login_config
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import managed_file, run_on_path, snapshot
 
 DEBIAN = (
     "# login.config\n"
@@ -25,24 +26,13 @@ DEBIAN = (
 
 @pytest.fixture
 def conf(tmp_path):
-    path = tmp_path / 'login.config'
-    path.write_text(DEBIAN)
-    os.chmod(str(path), 0o644)
-    return path
+    return managed_file(tmp_path / 'login.config', DEBIAN, 0o644)
 
 
-def snapshot(path):
-    st = os.stat(str(path))
-    return path.read_bytes(), st.st_mtime_ns, stat.S_IMODE(st.st_mode)
-
-
-def run(run_module, path, entries=None, **kw):
-    args = dict(path=str(path))
+def run(run_module, path, entries=None, check_mode=False, **kw):
     if entries is not None:
-        args['entries'] = entries
-    args.update(kw)
-    check = args.pop('check_mode', False)
-    return run_module(login_config.main, args, check_mode=check)
+        kw['entries'] = entries
+    return run_on_path(run_module, login_config.main, path, check_mode, **kw)
 
 
 def test_add_entry_before_wildcard(run_module, conf):

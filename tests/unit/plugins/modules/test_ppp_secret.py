@@ -13,6 +13,7 @@ import stat
 import pytest
 
 from ansible_collections.dialin.callback.plugins.modules import ppp_secret
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import managed_file, run_on_path, snapshot
 from ansible_collections.dialin.callback.tests.unit.plugins.modules.pppd_reference import parse_secrets_text
 
 BASE = (
@@ -26,21 +27,11 @@ BASE = (
 
 @pytest.fixture
 def secrets(tmp_path):
-    path = tmp_path / 'pap-secrets'
-    path.write_text(BASE)
-    os.chmod(str(path), 0o600)
-    return path
-
-
-def snapshot(path):
-    st = os.stat(str(path))
-    return path.read_bytes(), st.st_mtime_ns, stat.S_IMODE(st.st_mode)
+    return managed_file(tmp_path / 'pap-secrets', BASE, 0o600)
 
 
 def run(run_module, path, check_mode=False, **kw):
-    args = dict(path=str(path))
-    args.update(kw)
-    return run_module(ppp_secret.main, args, check_mode=check_mode)
+    return run_on_path(run_module, ppp_secret.main, path, check_mode, **kw)
 
 
 def test_add_simple(run_module, secrets):
