@@ -66,20 +66,20 @@ from ansible_collections.dialin.callback.plugins.module_utils.validators import 
     DIAL_NUMBER, ipv4_network, line_break_or_nul)
 
 # Linux serial port names: ttyS1, ttyUSB0, ttyACM0, ttyAMA0...
-TTY = re.compile(r'^tty[A-Za-z]+[0-9]+$')
-LINK = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+TTY = re.compile(r'^tty[A-Za-z]+[0-9]+\Z')
+LINK = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*\Z')
 # A login name: no whitespace, wildcard, @, / or leading dash.
-LOGIN = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
+LOGIN = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z')
 # A system account (useradd's default NAME_REGEX).
-ACCOUNT = re.compile(r'^[a-z_][a-z0-9_-]*$')
-DIAL_PREFIX = re.compile(r'^[A-Za-z0-9&%+=,#*]*$')
-PPP_OPTION = re.compile(r'^[A-Za-z0-9+-][^\r\n#]*$')
-INITTAB_ID = re.compile(r'^[A-Za-z0-9]{1,4}$')
+ACCOUNT = re.compile(r'^[a-z_][a-z0-9_-]*\Z')
+DIAL_PREFIX = re.compile(r'^[A-Za-z0-9&%+=,#*]*\Z')
+PPP_OPTION = re.compile(r'^[A-Za-z0-9+-][^\r\n#]*\Z')
+INITTAB_ID = re.compile(r'^[A-Za-z0-9]{1,4}\Z')
 MGETTY_KEY = re.compile(r'[^a-z0-9-]')
-OCTAL_MODE = re.compile(r'^0?[0-7]{3}$')
-SPECIAL_MODE = re.compile(r'^[0-7]{4}$')
-ABSOLUTE = re.compile(r'^/[^\s]+$')
-IPV4 = re.compile(r'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$')
+OCTAL_MODE = re.compile(r'^0?[0-7]{3}\Z')
+SPECIAL_MODE = re.compile(r'^[0-7]{4}\Z')
+ABSOLUTE = re.compile(r'^/[^\s]+\Z')
+IPV4 = re.compile(r'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z')
 NEWLINE = re.compile(r'[\r\n]')
 SPACE = re.compile(r'\s')
 

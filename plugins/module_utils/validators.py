@@ -19,7 +19,7 @@ import re
 from ansible.module_utils.common.text.converters import to_text
 
 # A number mgetty's callback dials: digits and the dial modifiers , W P T * # (either case).
-DIAL_NUMBER = re.compile(r'^[0-9,WPTwpt*#]+$')
+DIAL_NUMBER = re.compile(r'^[0-9,WPTwpt*#]+\Z')
 
 # What pppd cannot read back from a secrets file, in the order they are reported.
 _LINE_BREAKS_AND_NUL = (('\n', 'a newline'), ('\r', 'a carriage return'), ('\x00', 'a NUL byte'))

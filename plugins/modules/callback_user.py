@@ -197,7 +197,7 @@ from ansible_collections.dialin.callback.plugins.module_utils.login_config impor
     Line, MAX_ARGS, field_problem, name_problem, read_login_config)
 from ansible_collections.dialin.callback.plugins.module_utils.validators import DIAL_NUMBER
 
-LINE_RE = re.compile(r'^[A-Za-z0-9_./-]+$')
+LINE_RE = re.compile(r'^[A-Za-z0-9_./-]+\Z')
 # options of callback that take a value (getopt string "x:s:am:l:SdV")
 _OPTS_WITH_VALUE = ('-x', '-s', '-m', '-l')
 

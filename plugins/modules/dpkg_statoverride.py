@@ -102,8 +102,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-NAME_RE = re.compile(r'^(#[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$')
-MODE_RE = re.compile(r'^[0-7]{3,4}$')
+NAME_RE = re.compile(r'^(#[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*\$?)\Z')
+MODE_RE = re.compile(r'^[0-7]{3,4}\Z')
 
 
 def get_override(module, binary, path):

@@ -180,3 +180,23 @@ def test_bad_call(values, role, word):
 ])
 def test_ipv4_network(address, netmask, network):
     assert ipv4_network(address, netmask) == network
+
+
+# A value that only differs from a good one by a final newline: `$` would accept it, and the
+# module would write a line break into login.config or options.<tty>.
+TRAILING_NEWLINE = [
+    ('callback', {'callback_users__0': {'number': '0W5550100\n'}}, 'callback_users'),
+    ('callback', {'callback_users__0': {'name': 'call\n'}}, 'callback_users'),
+    ('callback', {'callback_users__0': {'lines': ['ttyS1\n']}}, 'callback_users'),
+    ('modem', {'modem_ports__0': {'device': 'ttyS1\n'}}, 'modem_ports'),
+    ('modem', {'modem_ports__0': {'link': 'modem\n'}}, 'modem_ports'),
+    ('ppp_server', {'ppp_server_ports__0': {'local_ip': '192.168.1.1\n'}}, 'ppp_server_ports'),
+    ('ppp_server', {'ppp_server_users__0': {'name': 'pppuser\n'}}, 'ppp_server_users'),
+    ('ppp_server', {'ppp_server_pppd_mode': '4754\n'}, 'ppp_server_pppd_mode'),
+]
+
+
+@pytest.mark.parametrize('role, changes, variable', TRAILING_NEWLINE)
+def test_a_final_newline_is_refused(role, changes, variable):
+    errors = input_errors(with_changes(role, **changes), role)
+    assert errors and all(variable in message for message in errors), errors

@@ -131,6 +131,8 @@ def test_collision_with_non_callback_entry(run_module, conf):
     (dict(name='call', number='ATZ'), 'number'),
     (dict(name='call', number=''), 'number'),
     (dict(name='call', number='1\n2'), 'number'),
+    (dict(name='call', number='123\n'), 'number'),
+    (dict(name='call', number='1', lines=['ttyS1\n']), 'lines'),
     (dict(name='call'), 'number'),
     (dict(name='ca ll', number='1'), 'name'),
     (dict(name='-call', number='1'), 'name'),
