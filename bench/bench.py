@@ -23,6 +23,12 @@ the 30-host no-op run with Mitogen within 4x the floor; from 10 to 30 hosts no w
 
   python3 bench/bench.py [--sizes 1 10 30] [--modes plain mitogen] [--plain-max 10] [--repeat 3]
                  [--timeout 1200] [--budget 3600] [--image IMAGE] [--out bench/results.md]
+                 [--baseline DIR]
+
+--baseline DIR compares this checkout with another revision of the collection on the same fleet,
+in the same run: DIR is a checkout of that revision (e.g. `git worktree add /tmp/old REV`). Each
+repetition then also runs that revision's no-op (noop-baseline), interleaved with the others; both
+revisions write the same files, so neither changes anything after the other's converge.
 
 Settings of the runs (README, "Speed and Mitogen"): the project's ansible.cfg (facts not injected
 as variables, vars plugins run at inventory load), forks = N (at most 30), and a collections path
@@ -122,13 +128,13 @@ _containers = []  # names of the containers this process started
 _running = []  # the ansible-playbook process being timed
 
 
-def lean_collections(workdir):
-    """A collections path with this collection, the dependencies galaxy.yml names and the podman
-    connection of the plain mode (containers.podman), nothing else."""
-    root = workdir / "collections" / "ansible_collections"
+def lean_collections(workdir, checkout=TOP, name="collections"):
+    """A collections path with the collection of checkout, the dependencies galaxy.yml names and the
+    podman connection of the plain mode (containers.podman), nothing else."""
+    root = workdir / name / "ansible_collections"
     deps = list(yaml.safe_load((TOP / "galaxy.yml").read_text()).get("dependencies") or {})
     deps.append("containers.podman")
-    links = {"dialin.callback": TOP}
+    links = {"dialin.callback": checkout}
     for fqcn in deps:
         out = run(["ansible-galaxy", "collection", "list", fqcn, "--format", "json"], timeout=120).stdout
         found = [pathlib.Path(base) / fqcn.replace(".", "/") for base, colls in json.loads(out).items()
@@ -298,7 +304,7 @@ def table(results, sizes, modes, meta):
         "",
         f"Measured {meta['date']} by `bench/bench.py {meta['args']}` on {meta['host']}"
         f" ({meta['cpus']} CPUs, load average {meta['load']} at the start), ansible-core {meta['ansible']},"
-        f" mitogen {meta['mitogen']}. Image `{meta['image']}`. Collections path: dialin.callback, its"
+        f" mitogen {meta['mitogen']}.{meta['baseline_note']} Image `{meta['image']}`. Collections path: dialin.callback, its"
         " dependencies and containers.podman only; the project's ansible.cfg (inject_facts_as_vars = False, run_vars_plugins = start);"
         " forks = hosts (at most 30).",
         "",
@@ -324,11 +330,16 @@ def table(results, sizes, modes, meta):
                 continue
             cw, ct, cc = fmt(r.get("converge"))
             nw, nt, nc = fmt(r.get("noop"))
+            if r.get("noop-baseline"):
+                bw, bt, bc = fmt(r["noop-baseline"])
+                nw, nt, nc = f"{nw}; baseline {bw}", f"{nt}; baseline {bt}", f"{nc}; baseline {bc}"
             cells = []
             for floor in ("floor", "floor0"):
                 ratio = "-"
                 if r.get("noop") and r.get(floor) and r[floor]["wall"] > 0:
                     ratio = f"{r['noop']['wall'] / r[floor]['wall']:.1f}x"
+                if r.get("noop-baseline") and r.get(floor) and r[floor]["wall"] > 0:
+                    ratio += f"; baseline {r['noop-baseline']['wall'] / r[floor]['wall']:.1f}x"
                 cells += [fmt(r.get(floor))[0], ratio]
             lines.append(f"| {n} | {mode} | {cw} | {ct} | {cc} | {nw} | {nt} | {nc} | " + " | ".join(cells) + " |")
     lines += ["", "## Targets", ""]
@@ -339,6 +350,10 @@ def table(results, sizes, modes, meta):
             q = r30["noop"]["wall"] / r30["floor"]["wall"]
             checks.append(f"- 30-host no-op re-run with Mitogen within 4x the floor: {q:.1f}x,"
                           f" {'met' if q <= 4 else 'NOT met'}.")
+            if r30.get("noop-baseline"):
+                qb = r30["noop-baseline"]["wall"] / r30["floor"]["wall"]
+                checks.append(f"- The baseline's no-op on the same fleet: {qb:.1f}x the floor;"
+                              f" this checkout's no-op / the baseline's: {r30['noop']['wall'] / r30['noop-baseline']['wall']:.2f}.")
             if r30.get("floor0") and r30["floor0"]["wall"] > 0:
                 q0 = r30["noop"]["wall"] / r30["floor0"]["wall"]
                 checks.append(f"- The same against the floor without become (floor0): {q0:.1f}x,"
@@ -370,6 +385,8 @@ def main():
     ap.add_argument("--playbook", default="dialin.callback.site")
     ap.add_argument("--out", default=str(TOP / "bench" / "results.md"))
     ap.add_argument("--logs", default=None, help="folder for the logs (default: a temporary folder)")
+    ap.add_argument("--baseline", default=None,
+                    help="a checkout of another revision whose no-op runs on the same fleet, interleaved")
     args = ap.parse_args()
 
     def on_signal(signum, _frame):
@@ -399,9 +416,17 @@ def main():
         "host": platform.node(), "cpus": os.cpu_count(), "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "ansible": re.sub(r".*\[core ([^\]]+)\].*", r"\1", ansible_version), "mitogen": mitogen_version,
         "image": args.image, "logs": str(logs), "repeat": max(1, args.repeat),
+        "baseline_note": "",
     }
+    if args.baseline:
+        base = pathlib.Path(args.baseline).resolve()
+        rev = run(["git", "-C", str(base), "log", "-1", "--format=%h %s"]).stdout.strip()
+        here = run(["git", "-C", str(TOP), "log", "-1", "--format=%h %s"]).stdout.strip()
+        meta["baseline_note"] = (f" This checkout: {here}. Baseline (noop-baseline, its no-op on the same"
+                                 f" fleet after this checkout's converge): {rev}.")
     results = {}
     collections = lean_collections(logs)
+    baseline = lean_collections(logs, pathlib.Path(args.baseline).resolve(), "baseline") if args.baseline else None
     raise_inotify_limit(max(args.sizes))
     deadline = time.monotonic() + args.budget
     try:
@@ -428,16 +453,18 @@ def main():
             floor0.write_text(FLOOR_NO_BECOME)
             forks = max(1, min(n, 30))
             runs = {}
+            each = [("noop", args.playbook), ("floor", str(floor)), ("floor0", str(floor0))]
+            if baseline:
+                each.insert(1, ("noop-baseline", args.playbook))
             steps = [("converge", args.playbook, "")] + [
-                (step, play, f"-{k}") for k in range(1, meta["repeat"] + 1)
-                for step, play in (("noop", args.playbook), ("floor", str(floor)), ("floor0", str(floor0)))]
+                (step, play, f"-{k}") for k in range(1, meta["repeat"] + 1) for step, play in each]
             for step, play, suffix in steps:
                 left = deadline - time.monotonic()
                 if left < 30:
                     log(f"{n} hosts, {mode}: budget exhausted before {step}{suffix}")
                     break
                 r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}{suffix}.log",
-                             collections)
+                             baseline if step == "noop-baseline" else collections)
                 runs.setdefault(step, []).append(r)
                 log(f"{n} hosts, {mode}, {step}{suffix}: {r['wall']:.1f} s, rc {r['rc']},"
                     f" {r['tasks']:.0f} tasks/host (+{r['skipped']:.0f} skipped), {r['changed']:.0f} changed/host")
@@ -449,7 +476,7 @@ def main():
     text = table(results, args.sizes, args.modes, meta)
     pathlib.Path(args.out).write_text(text + "\n")
     print(text)
-    failed = [k for k, r in results.items() for s in ("converge", "noop", "floor", "floor0")
+    failed = [k for k, r in results.items() for s in ("converge", "noop", "noop-baseline", "floor", "floor0")
               if isinstance(r.get(s), dict) and r[s]["rc"] != 0]
     return 1 if failed else 0
 

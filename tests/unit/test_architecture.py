@@ -1,0 +1,50 @@
+"""docs/architecture.md's table stays true: its task files and modules exist, and every task file
+of the roles (but the entry points the page describes in prose) is in it."""
+import re
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+# Entry points, described under "How a role is laid out".
+ENTRY_POINTS = {'main.yml', 'validate.yml', 'apply.yml', 'postcheck.yml'}
+
+
+def table_rows():
+    text = (TOP / 'docs' / 'architecture.md').read_text()
+    rows = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+        if line.startswith('|') and len(cells) == 5 and not set(cells[0]) <= set('- '):
+            rows.append(cells)
+    return rows[1:]  # the header
+
+
+def roles_of(cell):
+    return re.findall(r'`([a-z_]+)`', cell)
+
+
+def test_every_task_file_named_in_the_table_exists():
+    rows = table_rows()
+    assert rows
+    for _step, role_cell, files_cell, _modules, _managed in rows:
+        for role in roles_of(role_cell):
+            for name in re.findall(r'`([a-z_]+\.yml)`', files_cell):
+                assert (TOP / 'roles' / role / 'tasks' / name).is_file(), (role, name)
+
+
+def test_every_task_file_of_the_roles_is_in_the_table():
+    named = set()
+    for _step, role_cell, files_cell, _modules, _managed in table_rows():
+        for role in roles_of(role_cell):
+            named.update((role, name) for name in re.findall(r'`([a-z_]+\.yml)`', files_cell))
+    missing = sorted(
+        (path.parent.parent.name, path.name) for path in (TOP / 'roles').glob('*/tasks/*.yml')
+        if path.name not in ENTRY_POINTS and (path.parent.parent.name, path.name) not in named)
+    assert missing == []
+
+
+def test_the_table_names_every_module_and_only_real_ones():
+    modules = set()
+    for row in table_rows():
+        modules.update(re.findall(r'`dialin\.callback\.([a-z_]+)`', row[3]))
+    on_disk = {path.stem for path in (TOP / 'plugins' / 'modules').glob('*.py') if path.stem != '__init__'}
+    assert modules == on_disk
