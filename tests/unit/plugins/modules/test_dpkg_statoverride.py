@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""dpkg_statoverride against the real dpkg-statoverride of this host, on a temp file."""
+"""dpkg_statoverride against the real dpkg-statoverride of this host, on a temp file, with a
+dpkg database of its own (DPKG_ADMINDIR): the host's overrides are never touched."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -13,15 +14,22 @@ import os
 import shutil
 import stat
 import subprocess
-import tempfile
 
 import pytest
 
 from ansible_collections.dialin.callback.plugins.modules import dpkg_statoverride
 
 BIN = shutil.which('dpkg-statoverride')
-pytestmark = pytest.mark.skipif(BIN is None or os.geteuid() != 0,
-                                reason='needs dpkg-statoverride and root')
+
+
+@pytest.fixture(autouse=True)
+def admindir(monkeypatch, tmp_path):
+    """An empty dpkg database for dpkg-statoverride, here and in the module."""
+    path = tmp_path / 'dpkg'
+    path.mkdir()
+    (path / 'statoverride').write_text('')
+    monkeypatch.setenv('DPKG_ADMINDIR', str(path))
+    return path
 
 
 def listing(path):
@@ -31,16 +39,12 @@ def listing(path):
 
 
 @pytest.fixture
-def target():
-    d = tempfile.mkdtemp(prefix='dialin-statoverride-', dir='/tmp')
-    path = os.path.join(d, 'pppd')
+def target(tmp_path):
+    path = str(tmp_path / 'pppd')
     with open(path, 'w') as f:
         f.write('#!/bin/sh\n')
     os.chmod(path, 0o755)
-    yield path
-    if listing(path):
-        subprocess.run([BIN, '--remove', path], check=True)
-    shutil.rmtree(d)
+    return path
 
 
 def run(run_module, check_mode=False, **kw):
