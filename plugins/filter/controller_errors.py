@@ -12,8 +12,8 @@ short_description: What the Ansible controller lacks to run the collection
 version_added: 0.1.0
 author: dialin.callback contributors
 description:
-  - Checks the controller itself (filters run where C(ansible-playbook) runs): that its Python imports
-    each named module and that ansible-core is recent enough.
+  - Checks the controller itself, where C(ansible-playbook) runs (filters run there); that its Python
+    imports each named module and that ansible-core is recent enough.
   - Returns one message per problem, saying what to install, so a role can stop before it writes
     anything on any host.
 options:
@@ -50,6 +50,7 @@ import sys
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.compat.version import LooseVersion
 from ansible.release import __version__ as ansible_version
+
 
 def controller_errors(python_modules, min_ansible='2.16'):
     """Messages naming what the controller lacks: Python modules, a recent enough ansible-core."""
