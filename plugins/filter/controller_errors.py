@@ -23,9 +23,10 @@ options:
     elements: str
     required: true
   min_ansible:
-    description: The oldest ansible-core version that is enough, for example V(2.16).
+    description:
+      - The oldest ansible-core version that is enough, for example V(2.17).
+      - By default the version the collection's C(meta/runtime.yml) requires (C(requires_ansible)).
     type: str
-    default: '2.16'
 '''
 
 EXAMPLES = r'''
@@ -45,6 +46,8 @@ _value:
 '''
 
 import importlib.util
+import os
+import re
 import sys
 
 from ansible.module_utils.common.text.converters import to_text
@@ -52,8 +55,19 @@ from ansible.module_utils.compat.version import LooseVersion
 from ansible.release import __version__ as ansible_version
 
 
-def controller_errors(python_modules, min_ansible='2.16'):
+RUNTIME = os.path.join(os.path.dirname(__file__), '..', '..', 'meta', 'runtime.yml')
+
+
+def required_ansible():
+    """The lowest version in meta/runtime.yml's requires_ansible, for example '2.17.0'."""
+    with open(RUNTIME, encoding='utf-8') as runtime:
+        match = re.search(r'^requires_ansible:\s*["\']?>=\s*([0-9.]+)', runtime.read(), re.M)
+    return match.group(1)
+
+
+def controller_errors(python_modules, min_ansible=None):
     """Messages naming what the controller lacks: Python modules, a recent enough ansible-core."""
+    min_ansible = min_ansible or required_ansible()
     errors = []
     for name in python_modules or []:
         name = to_text(name)

@@ -7,9 +7,12 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import sys
+from pathlib import Path
+
+import yaml
 
 from ansible.release import __version__ as ansible_version
-from ansible_collections.dialin.callback.plugins.filter.controller_errors import controller_errors
+from ansible_collections.dialin.callback.plugins.filter.controller_errors import controller_errors, required_ansible
 
 
 def test_an_importable_module_and_this_ansible_are_enough():
@@ -30,3 +33,9 @@ def test_a_missing_submodule_is_named():
 def test_an_older_ansible_core_is_named():
     errors = controller_errors([], '99.0')
     assert errors == ['The controller runs ansible-core %s; dialin.callback needs 99.0 or later.' % ansible_version]
+
+
+def test_the_default_is_what_meta_runtime_requires():
+    runtime = Path(__file__).resolve().parents[4] / 'meta' / 'runtime.yml'
+    assert required_ansible() == yaml.safe_load(runtime.read_text())['requires_ansible'].lstrip('>= ')
+    assert controller_errors([]) == controller_errors([], required_ansible())
