@@ -1,0 +1,72 @@
+"""Runs inside the fault tests' container (copied there by test_3_interruptions.py): replays the
+modules a converge ran, from the AnsiballZ files Ansible kept (ANSIBLE_KEEP_REMOTE_FILES=1), under
+strace, and kills them with SIGKILL at a chosen system call.
+
+  replay.py list BEFORE           the kept module files not listed in BEFORE, with module and paths
+  replay.py run PAYLOAD [SYSCALL K]
+                                  run it (under strace; with SYSCALL K, SIGKILL at the K-th call of
+                                  SYSCALL); print JSON: rc, changed, failed, the strace lines
+
+Output never holds the modules' arguments or results beyond their paths, changed and failed: the
+arguments of ppp_secret hold passwords.
+"""
+
+import ast
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+TMP = "/root/.ansible/tmp"
+TRACED = ("openat,write,fsync,fdatasync,fchmod,fchown,chmod,chown,lchown,fchownat,fchmodat,rename,renameat,"
+          "renameat2,unlink,unlinkat,close,utimensat,truncate,ftruncate,link,linkat,symlink,symlinkat,mkdir")
+
+
+def params_of(payload):
+    with open(payload, encoding="utf-8") as f:
+        text = f.read()
+    module = re.search(r"^ansible_module='([^']+)'", text, re.M).group(1)
+    raw = re.search(r"^params=('.*'),$", text, re.M).group(1)
+    args = json.loads(ast.literal_eval(raw))["ANSIBLE_MODULE_ARGS"]
+    return module, args
+
+
+def cmd_list(before):
+    with open(before, encoding="utf-8") as f:
+        old = set(f.read().split())
+    out = []
+    for d in sorted(glob.glob(TMP + "/ansible-tmp-*"), key=os.path.getmtime):
+        if os.path.basename(d) in old:
+            continue
+        for payload in glob.glob(d + "/AnsiballZ_*.py"):
+            module, args = params_of(payload)
+            keep = {k: args[k] for k in ("path", "dest", "src", "name", "state", "remote_src")
+                    if k in args and not isinstance(args[k], (dict, list))}
+            out.append({"payload": payload, "module": module, "args": keep})
+    print(json.dumps(out))
+
+
+def cmd_run(payload, syscall=None, k=None):
+    log = "/root/faults-strace.log"
+    argv = ["strace", "-qq", "-s", "1", "-y", "-e", "trace=" + TRACED, "-o", log]
+    if syscall:
+        argv += ["-e", "inject=%s:signal=KILL:when=%s" % (syscall, k)]
+    proc = subprocess.run(argv + ["/usr/bin/python3", payload], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, check=False)
+    try:
+        result = json.loads(proc.stdout.decode() or "{}")
+    except ValueError:
+        result = {}
+    with open(log, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    print(json.dumps({"rc": proc.returncode, "changed": result.get("changed"), "failed": result.get("failed"),
+                      "lines": lines}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "list":
+        cmd_list(sys.argv[2])
+    else:
+        cmd_run(*sys.argv[2:])
