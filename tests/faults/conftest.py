@@ -115,7 +115,7 @@ class Container:
     def start_modem(self) -> None:
         self.sh(
             "mkdir -p /run/modememu && "
-            "start-stop-daemon --start --background --make-pidfile --pidfile /run/modememu.pid "
+            "start-stop-daemon --start --oknodo --background --make-pidfile --pidfile /run/modememu.pid "
             f"--exec /usr/bin/python3 -- {TEST_LIB}/modememu.py --line /dev/ttyS1=100 "
             "--line /run/modememu/caller=200 --log /run/modememu/events.jsonl "
             "--ready /run/modememu/ready"
@@ -186,8 +186,12 @@ done
 printf 'dpkg-statoverride\t%s\n' "$(dpkg-statoverride --list | sort | tr '\n' ';')"
 """
 
-# Entries that change by themselves or with every run, whatever the collection does.
-VOLATILE = re.compile(r"^(/etc/ld\.so\.cache|/etc/\.pwd\.lock|/etc/machine-id)$")
+# Entries that change by themselves, whatever the collection does: podman writes /etc/hosts,
+# /etc/hostname and /etc/resolv.conf at each container start.
+VOLATILE = re.compile(r"^(/etc/ld\.so\.cache|/etc/\.pwd\.lock|/etc/machine-id|/etc/hosts|/etc/hostname|"
+                      r"/etc/resolv\.conf)$")
+# Ansible's backup copies (backup: true): <file>.<pid>.<date>@<time>~
+BACKUP = re.compile(r"^(?P<base>/.+)\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
 
 # Account databases: changed one account per call (ansible.builtin.user loops over the accounts),
 # compared line by line, not as whole files.
@@ -428,9 +432,8 @@ def config_a() -> dict:
 
 def config_b() -> dict:
     port = dict(base_vars()["server_ports"][0])
-    port.update({"link": "modemb", "rings": 2, "speed": 57600, "login_time": 300,
-                 "ppp_options": ["mtu 1400", "mru 1400"], "init_chat": '"" ATZ OK ATE0 OK',
-                 "local_ip": "192.168.1.1", "remote_ip": "192.168.1.3"})
+    port.update({"match": 'ATTRS{serial}=="DIALIN-B"', "rings": 2, "login_time": 300,
+                 "ppp_options": ["mtu 1400", "mru 1400"], "local_ip": "192.168.1.1", "remote_ip": "192.168.1.3"})
     return {
         "server_ports": [port],
         "server_callback_users": [

@@ -36,6 +36,10 @@ def unplugged(host):
 
 def test_unplugged_port_stops_respawning(unplugged):
     ctr = unplugged
+    # A converge may just have restarted mgetty: wait for it to run before unplugging.
+    deadline = time.monotonic() + 30
+    while props(ctr)["ActiveState"] != "active" and time.monotonic() < deadline:
+        time.sleep(0.5)
     before = props(ctr)
     assert before["ActiveState"] == "active", f"mgetty is not running before the unplug: {before}"
     burst = int(before["StartLimitBurst"])
