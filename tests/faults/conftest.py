@@ -201,7 +201,10 @@ ACCOUNT_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow",
 
 
 def snapshot(ctr: Container) -> dict[str, str]:
-    out = ctr.sh(SNAPSHOT_SCRIPT).stdout
+    return parse_snapshot(ctr.sh(SNAPSHOT_SCRIPT).stdout)
+
+
+def parse_snapshot(out: str) -> dict[str, str]:
     snap = {}
     for line in out.splitlines():
         path, _, rest = line.partition("\t")

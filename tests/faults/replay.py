@@ -6,6 +6,13 @@ strace, and kills them with SIGKILL at a chosen system call.
   replay.py run PAYLOAD [SYSCALL K]
                                   run it (under strace; with SYSCALL K, SIGKILL at the K-th call of
                                   SYSCALL); print JSON: rc, changed, failed, the strace lines
+  replay.py kill PAYLOAD TARGET SRC SYSCALL K
+                                  the same kill, after putting back the copy module's source SRC
+                                  ("-": none), then the snapshot of the container
+  replay.py recover PAYLOAD TARGET SRC [TEMP...]
+                                  remove the killed process's temporary files, run the module
+                                  twice (changed, then not) and describe TARGET after the first
+                                  run, then put A's version of TARGET back
 
 Output never holds the modules' arguments or results beyond their paths, changed and failed: the
 arguments of ppp_secret hold passwords.
@@ -13,6 +20,7 @@ arguments of ppp_secret hold passwords.
 
 import ast
 import glob
+import hashlib
 import json
 import os
 import re
@@ -48,7 +56,28 @@ def cmd_list(before):
     print(json.dumps(out))
 
 
-def cmd_run(payload, syscall=None, k=None):
+REF = "/root/faults-ref"
+SNAPSHOT = "/usr/local/lib/dialin-test/snapshot.sh"
+
+
+def restore_src(target, src):
+    """A copy module renames its uploaded source onto the file: put the source back (B's content)."""
+    if src != "-":
+        with open(src, "wb") as f:
+            f.write(subprocess.run(["tar", "-xOf", REF + "/B.tar", target.lstrip("/")], stdout=subprocess.PIPE,
+                                   check=True).stdout)
+
+
+def describe(path):
+    out = subprocess.run(["find", path, "-printf", "%y %m %u %g %l"], stdout=subprocess.PIPE, check=False)
+    text = out.stdout.decode()
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            text += " " + hashlib.sha256(f.read()).hexdigest()
+    return text
+
+
+def run(payload, syscall=None, k=None):
     log = "/root/faults-strace.log"
     argv = ["strace", "-qq", "-s", "1", "-y", "-e", "trace=" + TRACED, "-o", log]
     if syscall:
@@ -61,12 +90,32 @@ def cmd_run(payload, syscall=None, k=None):
         result = {}
     with open(log, encoding="utf-8", errors="replace") as f:
         lines = f.read().splitlines()
-    print(json.dumps({"rc": proc.returncode, "changed": result.get("changed"), "failed": result.get("failed"),
-                      "lines": lines}))
+    return {"rc": proc.returncode, "changed": result.get("changed"), "failed": result.get("failed"), "lines": lines}
+
+
+def cmd_kill(payload, target, src, syscall, k):
+    restore_src(target, src)
+    res = run(payload, syscall, k)
+    res["snapshot"] = subprocess.run(["bash", SNAPSHOT], stdout=subprocess.PIPE, check=True).stdout.decode()
+    print(json.dumps(res))
+
+
+def cmd_recover(payload, target, src, *temps):
+    for t in temps:
+        os.unlink(t)
+    restore_src(target, src)
+    second = run(payload)
+    second["described"] = describe(target)
+    restore_src(target, src)
+    third = run(payload)
+    for r in (second, third):
+        del r["lines"]
+    subprocess.run(["rm", "-f", target], check=True)
+    subprocess.run(["tar", "-xpf", REF + "/A1.tar", "-C", "/", target.lstrip("/")], check=False)
+    print(json.dumps({"second": second, "third": third, "restored": describe(target)}))
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "list":
-        cmd_list(sys.argv[2])
-    else:
-        cmd_run(*sys.argv[2:])
+    COMMANDS = {"list": cmd_list, "run": lambda *a: print(json.dumps(run(*a))), "kill": cmd_kill,
+                "recover": cmd_recover}
+    COMMANDS[sys.argv[1]](*sys.argv[2:])
