@@ -19,8 +19,8 @@ Two kinds of interruption, each one counted (conftest.STATS, printed at the end)
   is started and the whole container is killed (``podman kill -s KILL``) a random time after the
   first change; then the container is started again. Every managed entry must be one of the two
   versions (the account databases line by line) and some, not all, must have changed (the cut
-  landed in the converge's writes); the next converge must end in exactly the target state and the
-  one after it must report changed=0.
+  landed in the converge's writes); the next converge must end in exactly the target state, with
+  no temporary file under /etc, and the one after it must report changed=0.
 
 A test fails on any interruption that did not land where chosen; none is skipped.
 """
