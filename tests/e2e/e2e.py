@@ -527,6 +527,8 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
     server_no = cfg.get('server_line', {}).get('number')
     caller_no = cfg.get('caller_line', {}).get('number')
     scenarios = [sc for sc in results.get('scenarios', []) if sc.get('t_start')]
+    # Each scenario's data as configured (tests/e2e/vars/e2e.yml): the login it sends, the refusal...
+    configured = {sc['name']: sc for sc in cfg.get('scenarios', [])}
     for i, sc in enumerate(scenarios):
         lo = sc['t_start']
         hi = scenarios[i + 1]['t_start'] if i + 1 < len(scenarios) else float('inf')
@@ -552,10 +554,13 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
             # Tried for real: mgetty answered, the caller's name reached it and login.config's
             # catch-all refused it (mgetty's audit line names the login and the program it ran),
             # the server hung up soon after (a refusal, not login's timeout), no callback.
-            login, refusal = sc.get('login', ''), sc.get('refusal', '')
+            login, refusal = configured[name].get('login', ''), configured[name].get('refusal', '')
             server_answer = [e for e in ev if e['event'] == 'answer' and e.get('line') == server_no]
             add(f'{name}: mgetty answered the call (ATA on the server line)', bool(server_answer),
                 json.dumps([e for e in ev if e.get('line') == server_no])[:600])
+            sent = [m for _t, m in log_ if 'chat[' in m and f'send ({login}^M)' in m]
+            add(f"{name}: the caller's chat sent the name {login!r} (syslog)", bool(login) and bool(sent),
+                'chat lines: ' + ' | '.join(m for _t, m in log_ if 'chat[' in m)[-800:])
             refused = [(t, m) for t, m in log_ if f"user='{login}'" in m and f"cmd='{refusal}'" in m]
             add(f"{name}: mgetty got the name {login!r} and ran login.config's refusal {refusal} (syslog)",
                 bool(login) and bool(refused),
@@ -572,7 +577,7 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
         if sc['expect'] == 'no-link':
             # The server's pppd (the authenticator) says "PAP peer authentication failed for <user>";
             # the caller's says "PAP authentication failed".
-            user = sc.get('ppp_user', '')
+            user = configured[name].get('ppp_user', '')
             failed = [m for _t, m in log_ if f'PAP peer authentication failed for {user}' in m]
             add(f"{name}: the server's pppd refused {user!r}'s PAP password (syslog)", bool(user) and bool(failed),
                 'no "PAP peer authentication failed for ..." in syslog; pppd lines: '
