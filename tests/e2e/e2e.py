@@ -601,8 +601,8 @@ def secret_scan(rundir: str) -> dict:
     secrets = {data['e2e_ppp_password']} | {p['client_ppp_password'] for p in data['e2e_client_peers']
                                             if p.get('client_ppp_password')}
     found, scanned = [], 0
-    roots = {os.path.join(rundir, d) for d in ('server', 'caller', 'server.upper', 'caller.upper',
-                                                  'server.work', 'caller.work', 'ansible-tmp')}
+    roots = {os.path.join(rundir, d)
+             for d in ('server', 'caller', 'server.upper', 'caller.upper', 'server.work', 'caller.work', 'ansible-tmp')}
     for top, dirs, files in os.walk(rundir):
         dirs[:] = [d for d in dirs if os.path.join(top, d) not in roots]
         for f in files:

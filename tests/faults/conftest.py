@@ -207,7 +207,7 @@ def snapshot(ctr: Container) -> dict[str, str]:
 def parse_snapshot(out: str) -> dict[str, str]:
     snap = {}
     for line in out.splitlines():
-        path, _, rest = line.partition("\t")
+        path, _tab, rest = line.partition("\t")
         if not VOLATILE.match(path):
             snap[path] = rest
     return snap
@@ -219,7 +219,7 @@ def account_lines(ctr: Container) -> dict[str, set[str]]:
     out = ctr.sh("for f in " + " ".join(files) + "; do sed \"s|^|$f\\t|\" $f; done").stdout
     lines: dict[str, set[str]] = {f: set() for f in files}
     for line in out.splitlines():
-        path, _, rest = line.partition("\t")
+        path, _tab, rest = line.partition("\t")
         if path in ("/etc/shadow",):
             fields = rest.split(":")
             if len(fields) > 2:

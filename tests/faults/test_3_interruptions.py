@@ -71,10 +71,10 @@ class Writer:
     def __init__(self, info: dict, lines: list[str]):
         self.payload, self.module, self.args = info["payload"], info["module"], info["args"]
         calls = [(i, ln) for i, ln in enumerate(lines) if LINE_RE.match(ln)]
-        renames = [QUOTED_PATH.findall(ln) for _, ln in calls if LINE_RE.match(ln).group(1).startswith("rename")]
+        renames = [QUOTED_PATH.findall(ln) for _i, ln in calls if LINE_RE.match(ln).group(1).startswith("rename")]
         targets = [p[-1] for p in renames if len(p) >= 2 and p[-1].startswith("/etc/")]
         if not targets:  # written in place (no rename): the files opened for writing under /etc
-            targets = [QUOTED_PATH.findall(ln)[0] for _, ln in calls
+            targets = [QUOTED_PATH.findall(ln)[0] for _i, ln in calls
                        if ln.startswith("openat(") and is_write_call(ln) and '"/etc/' in ln]
         self.target = targets[-1] if targets else None
         if not self.target:
@@ -82,7 +82,7 @@ class Writer:
             return
         related = {self.target} | {p[0] for p in renames if len(p) >= 2 and p[-1] == self.target}
         tdir = posixpath.dirname(self.target)
-        related |= {QUOTED_PATH.findall(ln)[0] for _, ln in calls
+        related |= {QUOTED_PATH.findall(ln)[0] for _i, ln in calls
                     if ln.startswith("openat(") and "O_CREAT" in ln and posixpath.dirname(
                         (QUOTED_PATH.findall(ln) or ["/"])[0]) == tdir}
         self.related = related
@@ -170,8 +170,8 @@ def replay(references) -> Replay:
             rp.restore(w)
             rp.writers.append(w)
     assert rp.writers, "no kept module writes a file under /etc"
-    STATS["notes"].append("writers replayed: " + "; ".join(f"{w} ({len(w.window)} calls in its write window)"
-                                                            for w in rp.writers))
+    replayed = "; ".join(f"{w} ({len(w.window)} calls in its write window)" for w in rp.writers)
+    STATS["notes"].append("writers replayed: " + replayed)
     return rp
 
 
