@@ -15,7 +15,9 @@ Environment:
   FAULTS_MITOGEN    1 (default when ansible_mitogen imports): mitogen_linear + mitogen_podman,
                     about 6x faster on this machine; 0: the plain containers.podman.podman connection.
   FAULTS_KEEP       1: do not remove the containers at the end.
-  FAULTS_SEED       seed of the random interruption points (default: random, printed in the summary).
+  FAULTS_SEED       seed of the random interruption points and of FAULTS_ORDER=shuffle (default: random,
+                    printed in the summary).
+  FAULTS_ORDER      shuffle: run the tests in a random order (they must not depend on it).
 """
 
 from __future__ import annotations
@@ -536,6 +538,14 @@ def references(host) -> Host:
                         "/etc /home /var/lib/dpkg/statoverride 2>/dev/null")
     host.ensure("A")
     return host
+
+
+# --------------------------------------------------------------------------- order
+
+
+def pytest_collection_modifyitems(items):
+    if os.environ.get("FAULTS_ORDER") == "shuffle":
+        random.Random(SEED).shuffle(items)
 
 
 # --------------------------------------------------------------------------- summary
