@@ -220,42 +220,48 @@ def test_module_killed_inside_its_write(replay, n):
     entry = {"landed": False, "survived": False,
              "text": f"kill-{n:02d} {w.module} -> {w.target}: SIGKILL at {name} #{k} ({_short(dry_line)})"}
     STATS["interruptions"].append(entry)
-    ctr = replay.ctr
-    src = w.args.get("src", "") if w.args.get("src", "").startswith("/root/.ansible/tmp/") else "-"
-    out = ctr.sh(f"python3 {REPLAY} kill {w.payload} {w.target} {src} {name} {k}", timeout=120).stdout
-    assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
-    killed = json.loads(out)
-    lines = killed["lines"]
-    assert killed["rc"] == -9 and lines and lines[-1] == KILLED, (
-        f"the module was not killed by the injected SIGKILL: rc {killed['rc']}, last lines {lines[-3:]}")
-    at = lines[-2]
-    # strace stops the process at the entry of the call and kills it there: the call never ran.
-    assert at.startswith(name + "(") and at.endswith("= ?") and (w.related | _new_in(lines, w)) & set(paths_in(at)), (
-        f"the kill landed at {at!r}, not at {name} #{k} of the write window ({dry_line!r})")
-    entry["landed"] = True
-    entry["text"] += f"; killed at {_short(at)}"
-    now = parse_snapshot(killed["snapshot"])
-    new = {p for p in now if p not in replay.a}
-    temps = {p for p in new if posixpath.dirname(p) == posixpath.dirname(w.target)
-             and posixpath.basename(p).startswith(".") and p in _new_in(lines, w)}
-    problems = whole_problems(now, replay.a, {w.target: w.new}, w.target, temps)
-    assert not problems, "not old or new after the kill:\n  " + "\n  ".join(problems)
-    state = "new" if now.get(w.target) == w.new else "old"
-    entry["text"] += f"; {state}" + (f"; the killed process's temporary file was left: {sorted(temps)}"
-                                     if temps else "")
-    # The next run converges, then reports no change (then the test puts A's version back).
-    out = ctr.sh(f"python3 {REPLAY} recover {w.payload} {w.target} {src} " + " ".join(sorted(temps)),
-                 timeout=120).stdout
-    assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
-    rec = json.loads(out)
-    again, third = rec["second"], rec["third"]
-    assert again["rc"] == 0 and again["changed"] is (state == "old"), (
-        f"the run after the kill: rc {again['rc']}, changed {again['changed']} (file was {state})")
-    assert again["described"] == w.new, "the run after the kill did not write the new version"
-    assert third["rc"] == 0 and third["changed"] is False, f"the third run changed something: {third['changed']}"
-    assert rec["restored"] == replay.a.get(w.target), "A's version could not be put back"
-    entry["survived"] = True
-
+    try:
+        ctr = replay.ctr
+        src = w.args.get("src", "") if w.args.get("src", "").startswith("/root/.ansible/tmp/") else "-"
+        out = ctr.sh(f"python3 {REPLAY} kill {w.payload} {w.target} {src} {name} {k}", timeout=120).stdout
+        assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
+        killed = json.loads(out)
+        lines = killed["lines"]
+        assert killed["rc"] == -9 and lines and lines[-1] == KILLED, (
+            f"the module was not killed by the injected SIGKILL: rc {killed['rc']}, last lines {lines[-3:]}")
+        at = lines[-2]
+        # strace stops the process at the entry of the call and kills it there: the call never ran.
+        assert at.startswith(name + "(") and at.endswith("= ?") and (w.related | _new_in(lines, w)) & set(paths_in(at)), (
+            f"the kill landed at {at!r}, not at {name} #{k} of the write window ({dry_line!r})")
+        entry["landed"] = True
+        entry["text"] += f"; killed at {_short(at)}"
+        now = parse_snapshot(killed["snapshot"])
+        new = {p for p in now if p not in replay.a}
+        temps = {p for p in new if posixpath.dirname(p) == posixpath.dirname(w.target)
+                 and posixpath.basename(p).startswith(".") and p in _new_in(lines, w)}
+        problems = whole_problems(now, replay.a, {w.target: w.new}, w.target, temps)
+        assert not problems, "not old or new after the kill:\n  " + "\n  ".join(problems)
+        state = "new" if now.get(w.target) == w.new else "old"
+        entry["text"] += f"; {state}" + (f"; the killed process's temporary file was left: {sorted(temps)}"
+                                         if temps else "")
+        # The next run converges, then reports no change (then the test puts A's version back).
+        out = ctr.sh(f"python3 {REPLAY} recover {w.payload} {w.target} {src} " + " ".join(sorted(temps)),
+                     timeout=120).stdout
+        assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
+        rec = json.loads(out)
+        again, third = rec["second"], rec["third"]
+        assert again["rc"] == 0 and again["changed"] is (state == "old"), (
+            f"the run after the kill: rc {again['rc']}, changed {again['changed']} (file was {state})")
+        assert again["described"] == w.new, "the run after the kill did not write the new version"
+        assert third["rc"] == 0 and third["changed"] is False, f"the third run changed something: {third['changed']}"
+        assert rec["restored"] == replay.a.get(w.target), "A's version could not be put back"
+        entry["survived"] = True
+    finally:
+        if not entry["survived"]:
+            # A failed kill leaves its file as it is: put A's version back for the next one.
+            replay.restore(w)
+            replay.ctr.sh(f"find {posixpath.dirname(w.target)} -maxdepth 1 -newer /root/faults-ref/A1.tar "
+                          f"-name '.{posixpath.basename(w.target)}.*.tmp' -delete", check=False)
 
 def _new_in(lines: list[str], w: Writer) -> set[str]:
     """Files the traced process created in the target's directory."""
