@@ -263,6 +263,7 @@ def test_module_killed_inside_its_write(replay, n):
             replay.ctr.sh(f"find {posixpath.dirname(w.target)} -maxdepth 1 -newer /root/faults-ref/A1.tar "
                           f"-name '.{posixpath.basename(w.target)}.*.tmp' -delete", check=False)
 
+
 def _new_in(lines: list[str], w: Writer) -> set[str]:
     """Files the traced process created in the target's directory."""
     tdir = posixpath.dirname(w.target)
