@@ -5,7 +5,8 @@
 Run as root:  bash tests/e2e/run   (or python3 tests/e2e/e2e.py)
 
 Set-up, cached under the work directory (DIALIN_E2E_WORKDIR, default
-/var/tmp/dialin-e2e) and re-used when present:
+/var/tmp/dialin-e2e-<hash of this checkout's path>: two checkouts never share one)
+and re-used when present:
   - Debian's linux-image-6.1.0-*-amd64 (apt-get download, dpkg -x, depmod);
   - a busybox initrd that loads virtio and 9p and mounts the shares;
   - a Debian bookworm root directory (mmdebstrap, minbase, sysvinit).
@@ -58,6 +59,9 @@ INITRD_MODULES = [
 ]
 
 T0 = time.monotonic()
+# One work directory per checkout: runs from two checkouts at the same time do not
+# share roots, mounts or logs.
+DEFAULT_WORKDIR = '/var/tmp/dialin-e2e-' + hashlib.sha256(os.path.realpath(COLLECTION).encode()).hexdigest()[:12]
 # Hard limit of each ansible-playbook run, in seconds.
 ANSIBLE_TIMEOUT = 900
 # Results of the configuration steps, reported with the guest's checks.
@@ -479,7 +483,7 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
             with contextlib.suppress(ValueError):
                 events.append(json.loads(ln))
     host_checks, summary = host_side_checks(results, events, read_syslog(os.path.join(out, 'syslog.log')))
-    checks = CONFIG_CHECKS + results.get('checks', []) + host_checks
+    checks = CONFIG_CHECKS + results.get('checks', []) + host_checks + [secret_scan(rundir)]
     ok = True
     print('\n==== dialin.callback end-to-end results ====')
     for c in checks:
@@ -523,6 +527,8 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
     server_no = cfg.get('server_line', {}).get('number')
     caller_no = cfg.get('caller_line', {}).get('number')
     scenarios = [sc for sc in results.get('scenarios', []) if sc.get('t_start')]
+    # Each scenario's data as configured (tests/e2e/vars/e2e.yml): the login it sends, the refusal...
+    configured = {sc['name']: sc for sc in cfg.get('scenarios', [])}
     for i, sc in enumerate(scenarios):
         lo = sc['t_start']
         hi = scenarios[i + 1]['t_start'] if i + 1 < len(scenarios) else float('inf')
@@ -545,11 +551,39 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
                 f'hangups before the callback: {json.dumps(hung)[:300]}; server dials: {json.dumps(callback)[:400]}')
             add(f'{name}: the caller answered the callback (ATA)', bool(answered), json.dumps(answered)[:300])
         if sc['expect'] == 'no-callback':
+            # Tried for real: mgetty answered, the caller's name reached it and login.config's
+            # catch-all refused it (mgetty's audit line names the login and the program it ran),
+            # the server hung up soon after (a refusal, not login's timeout), no callback.
+            login, refusal = configured[name].get('login', ''), configured[name].get('refusal', '')
+            server_answer = [e for e in ev if e['event'] == 'answer' and e.get('line') == server_no]
+            add(f'{name}: mgetty answered the call (ATA on the server line)', bool(server_answer),
+                json.dumps([e for e in ev if e.get('line') == server_no])[:600])
+            sent = [m for _t, m in log_ if 'chat[' in m and f'send ({login}^M)' in m]
+            add(f"{name}: the caller's chat sent the name {login!r} (syslog)", bool(login) and bool(sent),
+                'chat lines: ' + ' | '.join(m for _t, m in log_ if 'chat[' in m)[-800:])
+            refused = [(t, m) for t, m in log_ if f"user='{login}'" in m and f"cmd='{refusal}'" in m]
+            add(f"{name}: mgetty got the name {login!r} and ran login.config's refusal {refusal} (syslog)",
+                bool(login) and bool(refused),
+                'syslog lines of mgetty: ' + ' | '.join(m for _t, m in log_ if 'mgetty' in m)[-1200:])
+            hangup = [e for e in ev if e['event'] == 'hangup' and e.get('line') == server_no
+                      and refused and e['t'] >= refused[0][0]]
+            add(f'{name}: the server hung up within 10 s of the refusal (not a timeout)',
+                bool(hangup) and hangup[0]['t'] - refused[0][0] < 10,
+                f'refusal at {refused[:1]}, server line hangups: {json.dumps(hangup)[:300]}')
+            if refused:
+                print(f'e2e: {name}: server log: {refused[0][1]}')
             add(f'{name}: the server did not call back an unknown login', not callback,
                 f'server dials: {json.dumps(callback)[:400]}')
         if sc['expect'] == 'no-link':
-            failed = [m for _t, m in log_ if 'PAP peer authentication failed' in m or 'PAP authentication failed' in m]
-            add(f'{name}: PAP authentication failed (syslog)', bool(failed), 'no "PAP ... authentication failed" in syslog')
+            # The server's pppd (the authenticator) says "PAP peer authentication failed for <user>";
+            # the caller's says "PAP authentication failed".
+            user = configured[name].get('ppp_user', '')
+            failed = [m for _t, m in log_ if f'PAP peer authentication failed for {user}' in m]
+            add(f"{name}: the server's pppd refused {user!r}'s PAP password (syslog)", bool(user) and bool(failed),
+                'no "PAP peer authentication failed for ..." in syslog; pppd lines: '
+                + ' | '.join(m for _t, m in log_ if 'pppd' in m)[-1200:])
+            if failed:
+                print(f'e2e: {name}: server log: {failed[0]}')
         row = {'name': name}
         if first_dial and sc.get('t_link_up'):
             row['dial_to_link'] = sc['t_link_up'] - first_dial['t']
@@ -558,6 +592,29 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
         row['scenario'] = sc.get('t_end', lo) - lo
         summary.append(row)
     return checks, summary
+
+
+def secret_scan(rundir: str) -> dict:
+    """Every output of the run (the Ansible logs, the console, the guest's logs and results) is
+    searched for every PAP password of the test data, the wrong one included."""
+    data = load_vars()
+    secrets = {data['e2e_ppp_password']} | {p['client_ppp_password'] for p in data['e2e_client_peers']
+                                            if p.get('client_ppp_password')}
+    found, scanned = [], 0
+    roots = {os.path.join(rundir, d)
+             for d in ('server', 'caller', 'server.upper', 'caller.upper', 'server.work', 'caller.work', 'ansible-tmp')}
+    for top, dirs, files in os.walk(rundir):
+        dirs[:] = [d for d in dirs if os.path.join(top, d) not in roots]
+        for f in files:
+            path = os.path.join(top, f)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, 'rb') as fh:
+                text = fh.read()
+            scanned += 1
+            found += [f'{path}: {s[:3]}...' for s in secrets if s.encode() in text]
+    return {'name': f'no PAP password in any output of the run ({scanned} files searched)',
+            'ok': scanned > 0 and not found, 'detail': '; '.join(found)}
 
 
 def read_syslog(path: str) -> list:
@@ -575,7 +632,7 @@ def read_syslog(path: str) -> list:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--workdir', default=os.environ.get('DIALIN_E2E_WORKDIR', '/var/tmp/dialin-e2e'))
+    ap.add_argument('--workdir', default=os.environ.get('DIALIN_E2E_WORKDIR', DEFAULT_WORKDIR))
     ap.add_argument('--rebuild', action='store_true', help='rebuild the cached kernel, initrd and root')
     ap.add_argument('--setup-only', action='store_true', help='only build the cached set-up')
     ap.add_argument('--no-idempotence', action='store_true',

@@ -1,27 +1,37 @@
-"""Fault tests of the dialin.callback collection against one real Debian 12 systemd container.
+"""Fault tests of the dialin.callback collection against real Debian 12 systemd containers.
 
-One session-scoped podman container (``dialin-faults-<random>``) with the project's modem emulator
-on /dev/ttyS1; ``ansible-playbook playbooks/site.yml`` runs against it with a generated inventory
-(group ``callback_servers``, the variables of molecule/shared/group_vars/callback_servers.yml).
-The container is removed at the end, even on failure (``FAULTS_KEEP=1`` keeps it for debugging).
+Containers (``dialin-faults-<random>``, removed at the end even on failure; ``FAULTS_KEEP=1``
+keeps them): one that stays fresh (only bad-input runs, which must change nothing, touch it), and
+one that the converging tests use. Both have the project's modem emulator on /dev/ttyS1.
+``ansible-playbook playbooks/site.yml`` runs against them with a generated inventory (group
+``callback_servers``, the variables of molecule/shared/group_vars/callback_servers.yml).
+
+Every test states the host state it needs (``Host.ensure``), so each test runs alone (``-k``) and in
+any order. Every ansible-playbook runs in its own process group, which is killed and waited for
+(even when the test fails), and its output is searched for the secrets of its own variables.
 
 Environment:
   FAULTS_IMAGE      image (default localhost/dialin-callback/debian12-systemd:latest)
   FAULTS_MITOGEN    1 (default when ansible_mitogen imports): mitogen_linear + mitogen_podman,
                     about 6x faster on this machine; 0: the plain containers.podman.podman connection.
-  FAULTS_KEEP       1: do not remove the container at the end.
-  FAULTS_SEED       seed of the random kill delays (default: random, printed in the summary).
+  FAULTS_KEEP       1: do not remove the containers at the end.
+  FAULTS_SEED       seed of the random interruption points and of FAULTS_ORDER=shuffle (default: random,
+                    printed in the summary).
+  FAULTS_ORDER      shuffle: run the tests in a random order (they must not depend on it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import secrets
+import shlex
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("FAULTS_IMAGE", "localhost/dialin-callback/debian12-systemd:latest")
 TEST_LIB = "/usr/local/lib/dialin-test"
 RUN_TIMEOUT = 900
+SEED = int(os.environ.get("FAULTS_SEED", random.randrange(1 << 30)))
 
 try:  # Mitogen is pinned in requirements.txt; the suite falls back to the plain connection.
     import ansible_mitogen  # noqa: F401
@@ -47,19 +58,43 @@ STATS: dict = {
     "bad_input_rejected_cleanly": [],
     "bad_input_defects": [],
     "interruptions": [],
-    "interruptions_survived": 0,
-    "secret_scanned_bytes": 0,
+    "secret_scanned": [0, 0],  # outputs, bytes
     "notes": [],
 }
 
 
-# --------------------------------------------------------------------------- container helpers
+# --------------------------------------------------------------------------- processes
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 0.0) -> None:
+    """Kill the whole process group of ``proc`` (it was started with start_new_session) and wait
+    until no process of it is left: an interrupted ansible-playbook leaves nothing behind."""
+    pgid = proc.pid
+    try:
+        if grace:
+            os.killpg(pgid, signal.SIGTERM)
+            time.sleep(grace)
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"processes of group {pgid} still run 30 s after SIGKILL")
 
 
 def podman(*args: str, check: bool = True, timeout: float = 120, input: str | None = None):
     return subprocess.run(
         ["podman", *args], capture_output=True, text=True, check=check, timeout=timeout, input=input
     )
+
+
+# --------------------------------------------------------------------------- containers
 
 
 class Container:
@@ -74,9 +109,15 @@ class Container:
             )
         return proc
 
+    def wait_running(self) -> None:
+        self.sh("for i in $(seq 150); do s=$(systemctl is-system-running 2>/dev/null); "
+                "case $s in running|degraded) exit 0;; esac; sleep 0.2; done; "
+                "echo \"systemd is $s\"; exit 1", timeout=60)
+
     def start_modem(self) -> None:
         self.sh(
-            "start-stop-daemon --start --background --make-pidfile --pidfile /run/modememu.pid "
+            "mkdir -p /run/modememu && "
+            "start-stop-daemon --start --oknodo --background --make-pidfile --pidfile /run/modememu.pid "
             f"--exec /usr/bin/python3 -- {TEST_LIB}/modememu.py --line /dev/ttyS1=100 "
             "--line /run/modememu/caller=200 --log /run/modememu/events.jsonl "
             "--ready /run/modememu/ready"
@@ -88,64 +129,100 @@ class Container:
         self.sh("start-stop-daemon --stop --retry 10 --pidfile /run/modememu.pid --remove-pidfile; "
                 "rm -f /run/modememu/ready", check=False)
 
-    def wait_quiet(self, timeout: float = 60) -> bool:
-        """Wait until no Ansible module or Mitogen child runs in the container any more.
-
-        Killing ansible-playbook on the controller does not always stop the process it started in
-        the container (podman exec): a module may go on writing after the kill.
-        """
-        deadline = time.monotonic() + timeout
+    def busy(self) -> str:
+        """The Ansible modules, Mitogen children and account/package tools running in the container."""
         pattern = "[A]nsiballZ|[a]nsible-tmp|[m]itogen|[a]pt-get|/usr/bin/[d]pkg|[u]seradd|[u]sermod|[c]hpasswd"
+        return self.sh(f"pgrep -af '{pattern}'", check=False).stdout.strip()
+
+    def wait_quiet(self, timeout: float = 60) -> bool:
+        """Wait until nothing of Ansible runs in the container any more (a module started through
+        podman exec can go on after its controller was killed)."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.sh(f"pgrep -f '{pattern}'", check=False).returncode != 0:
+            if not self.busy():
                 return True
             time.sleep(0.5)
         return False
 
 
+def start_container(name: str) -> Container:
+    podman("run", "-d", "--name", name, "--hostname", name, "--systemd=always", "--stop-timeout=2",
+           IMAGE, "/sbin/init", timeout=180)
+    ctr = Container(name)
+    ctr.wait_running()
+    ctr.sh(f"mkdir -p {TEST_LIB}")
+    for f in ("modememu.py", "caller.py"):
+        podman("cp", str(ROOT / "tests/modem" / f), f"{name}:{TEST_LIB}/{f}")
+    ctr.sh(f"chmod 0755 {TEST_LIB}/*.py")
+    ctr.start_modem()
+    return ctr
+
+
+def remove_container(ctr: Container) -> None:
+    if os.environ.get("FAULTS_KEEP") == "1":
+        STATS["notes"].append(f"container {ctr.name} kept (FAULTS_KEEP=1)")
+    else:
+        podman("rm", "-f", "-t", "0", ctr.name, check=False, timeout=120)
+
+
 # --------------------------------------------------------------------------- snapshots
 
+# Everything the collection touches, as Molecule's snapshot (molecule/shared/snapshot.sh) does and
+# more: every entry of /etc and /home (dotfiles included) with type, mode, owner, group, link
+# target and content hash; the binaries it restricts (the real file's mode, through the link);
+# the port and the /dev link (owner and mode of what they name, and the link's target); the
+# dpkg-statoverride table.
 SNAPSHOT_SCRIPT = r"""
-shopt -s nullglob
-emit() {
-  f=$1
-  if [ -L "$f" ]; then printf '%s\tlink\t%s\n' "$f" "$(readlink "$f")"
-  elif [ -f "$f" ]; then printf '%s\tfile\t%s\t%s\n' "$f" "$(stat -c '%a %U %G' "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
-  elif [ -d "$f" ]; then printf '%s\tdir\t%s\n' "$f" "$(stat -c '%a %U %G' "$f")"
-  elif [ -e "$f" ]; then printf '%s\tother\t%s\n' "$f" "$(stat -c '%F %a %U %G' "$f")"
+set -o pipefail
+find /etc /home -xdev -printf '%p\t%y %m %u %g %l\n' | sort > /tmp/.dialin-snap.meta
+find /etc /home -xdev -type f -print0 | sort -z | xargs -0 -r sha256sum | sed 's/^\([0-9a-f]*\)  /\1\t/' \
+  > /tmp/.dialin-snap.sha
+awk -F'\t' 'NR == FNR { sha[$2] = $1; next } { print $1 "\t" $2 (($1 in sha) ? " " sha[$1] : "") }' \
+  /tmp/.dialin-snap.sha /tmp/.dialin-snap.meta
+rm -f /tmp/.dialin-snap.meta /tmp/.dialin-snap.sha
+for f in /usr/sbin/pppd /usr/sbin/callback /sbin/mgetty /dev/ttyS1 /dev/modem; do
+  if [ -e "$f" ] || [ -L "$f" ]; then
+    printf '%s\t%s -> %s\n' "$f" "$(stat -c '%F %a %U %G' "$f")" "$(stat -L -c '%F %a %U %G' "$f" 2>&1) $(readlink "$f")"
   fi
-}
-for f in /etc/mgetty /etc/mgetty/* /etc/ppp /etc/ppp/options /etc/ppp/options.* /etc/ppp/pap-secrets \
-         /etc/ppp/chap-secrets /etc/ppp/peers /etc/ppp/peers/* /etc/ppp/ppplogin \
-         /etc/udev/rules.d /etc/udev/rules.d/* /etc/sysctl.d/* /etc/inittab /etc/modules-load.d/* \
-         /etc/systemd/system/mgetty@.service /etc/systemd/system/*.wants/mgetty@* \
-         /etc/passwd /etc/shadow /etc/group /etc/gshadow /etc/issue.mgetty /home/*; do
-  emit "$f"
 done
-printf 'dpkg-statoverride\tlist\t%s\n' "$(dpkg-statoverride --list 2>/dev/null | sort | tr '\n' ';')"
+printf 'dpkg-statoverride\t%s\n' "$(dpkg-statoverride --list | sort | tr '\n' ';')"
 """
 
-# Files whose entries are changed one account per call (ansible.builtin.user loops over the
-# accounts): compared line by line, not as whole files.
-ACCOUNT_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow")
+# Entries that change by themselves, whatever the collection does: podman writes /etc/hosts,
+# /etc/hostname and /etc/resolv.conf at each container start.
+VOLATILE = re.compile(r"^(/etc/ld\.so\.cache|/etc/\.pwd\.lock|/etc/machine-id|/etc/hosts|/etc/hostname|"
+                      r"/etc/resolv\.conf)$")
+# Ansible's backup copies (backup: true): <file>.<pid>.<date>@<time>~
+BACKUP = re.compile(r"^(?P<base>/.+)\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
+
+# Account databases: changed one account per call (ansible.builtin.user loops over the accounts),
+# compared line by line, not as whole files.
+ACCOUNT_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow",
+                 "/etc/passwd-", "/etc/shadow-", "/etc/group-", "/etc/gshadow-", "/etc/subuid", "/etc/subgid",
+                 "/etc/subuid-", "/etc/subgid-")
 
 
 def snapshot(ctr: Container) -> dict[str, str]:
-    out = ctr.sh(SNAPSHOT_SCRIPT).stdout
+    return parse_snapshot(ctr.sh(SNAPSHOT_SCRIPT).stdout)
+
+
+def parse_snapshot(out: str) -> dict[str, str]:
     snap = {}
     for line in out.splitlines():
-        path, rest = line.partition("\t")[::2]
-        snap[path] = rest
+        path, _tab, rest = line.partition("\t")
+        if not VOLATILE.match(path):
+            snap[path] = rest
     return snap
 
 
 def account_lines(ctr: Container) -> dict[str, set[str]]:
     """The account databases' lines, shadow's last-change day blanked (it is today's date)."""
-    out = ctr.sh("for f in " + " ".join(ACCOUNT_FILES) + "; do sed \"s|^|$f\\t|\" $f; done").stdout
-    lines: dict[str, set[str]] = {f: set() for f in ACCOUNT_FILES}
+    files = ACCOUNT_FILES[:4]
+    out = ctr.sh("for f in " + " ".join(files) + "; do sed \"s|^|$f\\t|\" $f; done").stdout
+    lines: dict[str, set[str]] = {f: set() for f in files}
     for line in out.splitlines():
-        path, rest = line.partition("\t")[::2]
-        if path.endswith("shadow") and path == "/etc/shadow":
+        path, _tab, rest = line.partition("\t")
+        if path in ("/etc/shadow",):
             fields = rest.split(":")
             if len(fields) > 2:
                 fields[2] = "*"
@@ -163,12 +240,70 @@ def diff_snapshots(before: dict, after: dict) -> list[str]:
     return diffs
 
 
+# --------------------------------------------------------------------------- secrets
+
+
+def secrets_of(*objs) -> set[str]:
+    """Every ``password`` value in the given variables, at any depth."""
+    found: set[str] = set()
+
+    def walk(o):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k == "password" and isinstance(v, str) and v:
+                    found.add(v)
+                else:
+                    walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+
+    for o in objs:
+        walk(o)
+    return found
+
+
+def leaks(text: str, secret_values) -> list[str]:
+    """Where a secret shows in ``text``: as is, JSON-escaped, shell-quoted, or (for secrets with
+    spaces or quotes that an output may escape) by any of its words of 8 or more characters with
+    letters and digits."""
+    found = []
+    for secret in secret_values:
+        forms = {secret, json.dumps(secret)[1:-1], secret.replace('"', '\\"'), shlex.quote(secret),
+                 secret.replace("'", "'\\''"), repr(secret)[1:-1]}
+        forms |= {w for w in re.split(r"[\s\"'\\]+", secret)
+                  if len(w) >= 8 and re.search(r"\d", w) and re.search(r"[A-Za-z]", w)}
+        # Named by their first characters only: the report must not print the secret either.
+        found += [f"{secret[:3]}... (as {len(f)} characters starting {f[:3]!r})" for f in sorted(forms)
+                  if f and f in text]
+    return sorted(set(found))
+
+
+def where(text: str, secret_values) -> list[str]:
+    """The task headers under which a secret's form appears."""
+    tasks, current = set(), "?"
+    for line in text.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            current = line.rstrip("* ")
+        elif leaks(line, secret_values):
+            tasks.add(current)
+    return sorted(tasks)
+
+
+def assert_no_secret(text: str, secret_values, what: str) -> None:
+    STATS["secret_scanned"][0] += 1
+    STATS["secret_scanned"][1] += len(text)
+    found = leaks(text, secret_values)
+    if found:  # pytest.fail without a traceback: an assert would print the secrets among the locals
+        pytest.fail(f"secrets in {what}: {found}, under {where(text, secret_values)}", pytrace=False)
+
+
 # --------------------------------------------------------------------------- ansible runs
 
 
 class Run:
-    def __init__(self, rc: int, output: str, argv: list[str], seconds: float, killed_at: str | None = None):
-        self.rc, self.output, self.argv, self.seconds, self.killed_at = rc, output, argv, seconds, killed_at
+    def __init__(self, rc: int, output: str, argv: list[str], seconds: float):
+        self.rc, self.output, self.argv, self.seconds = rc, output, argv, seconds
 
     @property
     def recap(self) -> dict[str, int]:
@@ -197,22 +332,29 @@ class Run:
 
 
 class Ansible:
-    """ansible-playbook playbooks/site.yml against the session container."""
+    """ansible-playbook playbooks/site.yml against one container."""
 
     def __init__(self, ctr: Container, workdir: Path, base_vars: dict):
-        self.ctr, self.workdir, self.base_vars = ctr, workdir, base_vars
-        self.outputs: list[str] = []  # every run's whole output, for the secret scan
-        self.inventory = workdir / "inventory.yml"
+        self.ctr, self.workdir, self.base_vars = ctr, workdir / ctr.name, base_vars
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.runs = 0
+
+    def _inventory(self, plain: bool) -> Path:
+        mitogen = USE_MITOGEN and not plain
         host = {
-            "ansible_connection": "mitogen_podman" if USE_MITOGEN else "containers.podman.podman",
+            "ansible_connection": "mitogen_podman" if mitogen else "containers.podman.podman",
             "ansible_python_interpreter": "/usr/bin/python3",
         }
-        if USE_MITOGEN:
-            host["ansible_host"] = ctr.name
-        self.inventory.write_text(yaml.safe_dump(
-            {"callback_servers": {"hosts": {ctr.name: host}, "vars": base_vars}}, sort_keys=False))
-        self.env = dict(os.environ)
-        self.env.update({
+        if mitogen:
+            host["ansible_host"] = self.ctr.name
+        f = self.workdir / ("inventory-plain.yml" if plain else "inventory.yml")
+        f.write_text(yaml.safe_dump(
+            {"callback_servers": {"hosts": {self.ctr.name: host}, "vars": self.base_vars}}, sort_keys=False))
+        return f
+
+    def _env(self, plain: bool, keep_remote: bool) -> dict:
+        env = dict(os.environ)
+        env.update({
             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
             "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
             "ANSIBLE_NOCOLOR": "1",
@@ -220,119 +362,71 @@ class Ansible:
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
             "ANSIBLE_DEPRECATION_WARNINGS": "0",
             "ANSIBLE_STDOUT_CALLBACK": "default",
-            "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
+            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "ansible-local"),
             "PYTHONUNBUFFERED": "1",
         })
-        if USE_MITOGEN:
-            self.env.update({
+        if USE_MITOGEN and not plain:
+            env.update({
                 "ANSIBLE_STRATEGY": "mitogen_linear",
                 "ANSIBLE_STRATEGY_PLUGINS": str(_MITOGEN_DIR / "strategy"),
                 "ANSIBLE_CONNECTION_PLUGINS": str(_MITOGEN_DIR / "connection"),
             })
-        self._n = 0
+        else:
+            env["ANSIBLE_STRATEGY"] = "linear"
+        if keep_remote:
+            env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
+        return env
 
-    def argv(self, overrides: dict | None, extra: list[str]) -> list[str]:
-        argv = ["ansible-playbook", "-i", str(self.inventory), "playbooks/site.yml"]
+    def run(self, overrides: dict | None = None, *extra: str, plain: bool = False, keep_remote: bool = False,
+            on_line=None, timeout: float = RUN_TIMEOUT) -> Run:
+        """One ansible-playbook run in its own process group. ``on_line(line)`` is called for each
+        output line and may act (a power cut); whatever happens, the group is killed and waited
+        for at the end, and the output is searched for the secrets of these variables."""
+        self.runs += 1
+        argv = ["ansible-playbook", "-i", str(self._inventory(plain)), "playbooks/site.yml"]
         if overrides is not None:
-            self._n += 1
-            f = self.workdir / f"vars-{self._n:03d}.json"
+            f = self.workdir / f"vars-{self.runs:03d}.json"
             f.write_text(json.dumps(overrides, indent=1))
             argv += ["-e", f"@{f}"]
-        return argv + list(extra)
-
-    def run(self, overrides: dict | None = None, *extra: str, timeout: float = RUN_TIMEOUT) -> Run:
-        argv = self.argv(overrides, list(extra))
+        argv += list(extra)
         t0 = time.monotonic()
-        proc = subprocess.run(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=timeout, start_new_session=True, check=False)
-        self.outputs.append(proc.stdout)
-        return Run(proc.returncode, proc.stdout, argv, time.monotonic() - t0)
-
-    def run_and_kill(self, overrides: dict, task_substring: str, delay: float, *extra: str,
-                     sig_first: int = signal.SIGKILL) -> Run:
-        """Start a converge and kill the whole ansible-playbook process group ``delay`` seconds after the
-        first header line containing ``task_substring`` appears (not killed when it never appears)."""
-        argv = self.argv(overrides, list(extra))
-        t0 = time.monotonic()
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1, start_new_session=True)
-        lines, killed_at = [], None
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if killed_at is None and (line.startswith("TASK [") or line.startswith("RUNNING HANDLER [")) \
-                    and task_substring in line:
-                killed_at = line.strip().rstrip("*").strip()
-                time.sleep(delay)
-                try:
-                    if sig_first != signal.SIGKILL:
-                        os.killpg(proc.pid, sig_first)
-                        time.sleep(0.3)
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                break
-            if time.monotonic() - t0 > RUN_TIMEOUT:
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
+        proc = subprocess.Popen(argv, cwd=ROOT, env=self._env(plain, keep_remote), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True)
+        lines: list[str] = []
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        timer.start()
         try:
-            rest = proc.communicate(timeout=60)[0]
-            lines.append(rest or "")
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if on_line is not None:
+                    on_line(line)
+            proc.wait()
+        finally:
+            timer.cancel()
+            stop_group(proc)
         output = "".join(lines)
-        self.outputs.append(output)
-        return Run(proc.returncode, output, argv, time.monotonic() - t0, killed_at)
+        assert_no_secret(output, secrets_of(self.base_vars, overrides, CASE_SECRETS),
+                         f"the output of ansible-playbook {' '.join(argv[3:])}")
+        return Run(proc.returncode, output, argv, time.monotonic() - t0)
 
 
-# --------------------------------------------------------------------------- fixtures
+# --------------------------------------------------------------------------- configurations
 
 
-def _base_vars() -> dict:
+def base_vars() -> dict:
     return yaml.safe_load((ROOT / "molecule/shared/group_vars/callback_servers.yml").read_text())
 
 
-@pytest.fixture(scope="session")
-def container():
-    name = f"dialin-faults-{secrets.token_hex(3)}"
-    podman("run", "-d", "--name", name, "--hostname", name, "--systemd=always", "--stop-timeout=2",
-           IMAGE, "/sbin/init", timeout=180)
-    ctr = Container(name)
-    try:
-        ctr.sh("for i in $(seq 100); do s=$(systemctl is-system-running 2>/dev/null); "
-               "case $s in running|degraded) exit 0;; esac; sleep 0.3; done; exit 0", timeout=60)
-        ctr.sh(f"mkdir -p {TEST_LIB}")
-        for f in ("modememu.py", "caller.py"):
-            podman("cp", str(ROOT / "tests/modem" / f), f"{name}:{TEST_LIB}/{f}")
-        ctr.sh(f"chmod 0755 {TEST_LIB}/*.py")
-        ctr.start_modem()
-        yield ctr
-    finally:
-        if os.environ.get("FAULTS_KEEP") != "1":
-            podman("rm", "-f", "-t", "0", name, check=False, timeout=120)
-        else:
-            STATS["notes"].append(f"container {name} kept (FAULTS_KEEP=1)")
-
-
-@pytest.fixture(scope="session")
-def workdir():
-    with tempfile.TemporaryDirectory(prefix="dialin-faults-") as d:
-        yield Path(d)
-
-
-@pytest.fixture(scope="session")
-def ansible(container, workdir):
-    return Ansible(container, workdir, _base_vars())
-
-
-# The two configurations the fault tests switch between. A is the molecule variables with two PPP
-# accounts; B changes the callback users (two of them share one number, which is allowed), the port
-# options, the PPP passwords, adds a PPP account, and changes callback.config and the mgetty unit.
-SECRETS_A = {"pppuser": 'A-zq7Kp1 "quoted" secret #1', "pppdeux": "A-vm3Rt8 it's a secret with spaces"}
-SECRETS_B = {"pppuser": 'B-hx5Wd2 "other" secret #1', "pppdeux": "B-ty9Lc4 it's another one",
-             "ppptrois": "B-qq2Jn6 third \"one\" here"}
-# Unique tokens of each secret, found even when the output escapes the quotes or spaces.
-SECRET_TOKENS = [s.split()[0] for s in list(SECRETS_A.values()) + list(SECRETS_B.values())]
+# The two configurations the fault tests switch between; every file the converge writes differs
+# between them (test_3_interruptions checks it). A: the molecule variables with two PPP accounts.
+# B: other callback users, port options, addresses and PPP passwords, one more PPP account, and
+# other mgetty, callback and ppp settings.
+SECRETS_A = {"pppuser": 'A-zq7Kp1yy "quoted" secret #1', "pppdeux": "A-vm3Rt8yy it's a secret with spaces"}
+SECRETS_B = {"pppuser": 'B-hx5Wd2yy "other" secret #1', "pppdeux": "B-ty9Lc4yy it's another one",
+             "ppptrois": "B-qq2Jn6yy third \"one\" here"}
+# Secrets of other cases (bad input): searched for in every output too.
+CASE_SECRETS: list[dict] = []
 
 
 def config_a() -> dict:
@@ -345,10 +439,9 @@ def config_a() -> dict:
 
 
 def config_b() -> dict:
-    base = _base_vars()
-    port = dict(base["server_ports"][0])
-    port.update({"rings": 2, "login_time": 300, "ppp_options": ["mtu 1400", "mru 1400"],
-                 "local_ip": "192.168.1.1", "remote_ip": "192.168.1.3"})
+    port = dict(base_vars()["server_ports"][0])
+    port.update({"match": 'ATTRS{serial}=="DIALIN-B"', "rings": 2, "login_time": 300,
+                 "ppp_options": ["mtu 1400", "mru 1400"], "local_ip": "192.168.1.1", "remote_ip": "192.168.1.3"})
     return {
         "server_ports": [port],
         "server_callback_users": [
@@ -361,52 +454,98 @@ def config_b() -> dict:
             {"name": "pppdeux", "password": SECRETS_B["pppdeux"]},
             {"name": "ppptrois", "password": SECRETS_B["ppptrois"]},
         ],
+        "server_netmask": "255.255.255.128",
         "callback_delay": 25,
         "mgetty_restart_sec": 1,
+        "mgetty_start_limit_burst": 4,
     }
 
 
-class States:
-    """Reference snapshots of full converges: A (first, from a fresh host), B, then A again."""
+CONFIGS = {"A": config_a, "B": config_b}
 
-    def __init__(self):
-        self.snaps: dict[str, dict] = {}
+
+# --------------------------------------------------------------------------- the converged host
+
+
+class Host:
+    """The converging tests' container, with the state it is in: None (fresh or unknown), or the
+    label of the configuration its last complete converge applied."""
+
+    def __init__(self, ctr: Container, ansible: Ansible):
+        self.ctr, self.ansible = ctr, ansible
+        self.state: str | None = None
+        self.refs: dict[str, dict] = {}     # label -> snapshot after a full converge
         self.accounts: dict[str, dict] = {}
         self.runs: dict[str, Run] = {}
-        self.converged = False
+
+    def converge(self, label: str, *extra: str, plain: bool = False, keep_remote: bool = False) -> Run:
+        run = self.ansible.run(CONFIGS[label](), "--diff", *extra, plain=plain, keep_remote=keep_remote)
+        self.state = None
+        assert run.rc == 0, f"converge {label} failed (rc {run.rc}):\n{run.tail(80)}"
+        assert self.ctr.wait_quiet(), f"Ansible still runs after the converge: {self.ctr.busy()}"
+        self.state = label
+        return run
+
+    def ensure(self, label: str) -> None:
+        if self.state != label:
+            self.converge(label)
 
 
 @pytest.fixture(scope="session")
-def states() -> States:
-    return States()
-
-
-def converge(ansible: Ansible, states: States, label: str, overrides: dict, *extra: str) -> Run:
-    run = ansible.run(overrides, "--diff", *extra)
-    states.runs[label] = run
-    assert run.rc == 0, f"converge {label} failed (rc {run.rc}):\n{run.tail(80)}"
-    states.snaps[label] = snapshot(ansible.ctr)
-    states.accounts[label] = account_lines(ansible.ctr)
-    states.converged = True
-    return run
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="dialin-faults-") as d:
+        yield Path(d)
 
 
 @pytest.fixture(scope="session")
-def converged_a(ansible, states) -> States:
-    """The good converge: configuration A, at -vvvv with --diff (its output is scanned for secrets)."""
-    if "A0" not in states.snaps:
-        converge(ansible, states, "A0", config_a(), "-vvvv")
-    return states
+def fresh_ansible(workdir):
+    """A container no converge touches: the bad-input cases of a fresh host run here."""
+    ctr = start_container(f"dialin-faults-{secrets.token_hex(3)}")
+    try:
+        yield Ansible(ctr, workdir, base_vars())
+    finally:
+        remove_container(ctr)
 
 
 @pytest.fixture(scope="session")
-def reference_states(converged_a, ansible) -> States:
-    """A0, then B (new passwords, at -vvvv with --diff), then A again: every full-converge version."""
-    states = converged_a
-    if "B" not in states.snaps:
-        converge(ansible, states, "B", config_b(), "-vvvv")
-        converge(ansible, states, "A1", config_a())
-    return states
+def host(workdir):
+    ctr = start_container(f"dialin-faults-{secrets.token_hex(3)}")
+    try:
+        yield Host(ctr, Ansible(ctr, workdir, base_vars()))
+    finally:
+        remove_container(ctr)
+
+
+@pytest.fixture(scope="session")
+def ansible(host):
+    return host.ansible
+
+
+@pytest.fixture(scope="session")
+def references(host) -> Host:
+    """Full converges A (-vvvv --diff), B (-vvvv --diff, the plain connection with the modules'
+    files kept in the container: test_3_interruptions replays them), then A again; each state's
+    snapshot and a copy of /etc and the statoverride table in /root/faults-ref/<label>.tar."""
+    if "B" not in host.refs:
+        for label, extra in (("A", ("-vvvv",)), ("B", ("-vvvv",)), ("A1", ())):
+            conf = label[0]
+            if label == "B":
+                host.ctr.sh("mkdir -p /root/.ansible/tmp && ls /root/.ansible/tmp > /root/faults-tmp-before")
+            host.runs[label] = host.converge(conf, *extra, plain=label == "B", keep_remote=label == "B")
+            host.refs[label] = snapshot(host.ctr)
+            host.accounts[label] = account_lines(host.ctr)
+            host.ctr.sh(f"mkdir -p /root/faults-ref && tar -cpf /root/faults-ref/{label}.tar "
+                        "/etc /home /var/lib/dpkg/statoverride 2>/dev/null")
+    host.ensure("A")
+    return host
+
+
+# --------------------------------------------------------------------------- order
+
+
+def pytest_collection_modifyitems(items):
+    if os.environ.get("FAULTS_ORDER") == "shuffle":
+        random.Random(SEED).shuffle(items)
 
 
 # --------------------------------------------------------------------------- summary
@@ -416,17 +555,22 @@ def pytest_terminal_summary(terminalreporter):
     tr = terminalreporter
     tr.section("dialin.callback fault tests")
     mode = "mitogen_linear + mitogen_podman" if USE_MITOGEN else "containers.podman.podman"
-    tr.write_line(f"connection: {mode}")
-    tr.write_line(f"bad inputs tried: {STATS['bad_input_tried']}, rejected cleanly (failed run, variable "
-                  f"named, files unchanged): {len(STATS['bad_input_rejected_cleanly'])}")
+    tr.write_line(f"connection: {mode}; FAULTS_SEED={SEED}")
+    if STATS["bad_input_tried"]:
+        tr.write_line(f"bad inputs tried: {STATS['bad_input_tried']}, rejected cleanly (failed run, variable "
+                      f"named, nothing changed): {len(STATS['bad_input_rejected_cleanly'])}")
     for d in STATS["bad_input_defects"]:
         tr.write_line(f"  NOT rejected cleanly: {d}")
     kills = STATS["interruptions"]
-    tr.write_line(f"interruptions: {len(kills)} killed runs, survived (every managed file old or new): "
-                  f"{STATS['interruptions_survived']}")
-    for k in kills:
-        tr.write_line(f"  {k}")
-    if STATS["secret_scanned_bytes"]:
-        tr.write_line(f"secret scan: {STATS['secret_scanned_bytes']} bytes of ansible-playbook output searched")
+    if kills:
+        landed = sum(1 for k in kills if k["landed"])
+        survived = sum(1 for k in kills if k["survived"])
+        tr.write_line(f"interruptions: {len(kills)} tried, {landed} landed inside a write, {survived} survived "
+                      "(every managed file old or new, then converged and changed=0)")
+        for k in kills:
+            tr.write_line(f"  {k['text']}")
+    if STATS["secret_scanned"][0]:
+        tr.write_line(f"secret scan: {STATS['secret_scanned'][0]} outputs, {STATS['secret_scanned'][1]} bytes "
+                      "searched for the secrets of their own variables")
     for n in STATS["notes"]:
         tr.write_line(f"note: {n}")

@@ -5,8 +5,9 @@ must fail, its failure message must name the variable (the server variable or th
 it feeds) and say what is wrong, and a snapshot of every file the collection manages (sha256,
 mode, owner; dpkg-statoverride --list) must be identical before and after.
 
-The first set runs on the fresh container, the second on the container converged with the good
-configuration (conftest.config_a).
+The first set runs on a container no converge ever touches, the second on the container converged
+with the good configuration (conftest.config_a). The "after" snapshot is taken only once nothing of
+Ansible runs in the container any more; every run's output is searched for the case's secrets.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import os
 
 import pytest
 
-from conftest import STATS, _base_vars, diff_snapshots, snapshot
+from conftest import CASE_SECRETS, STATS, base_vars, diff_snapshots, secrets_of, snapshot
 
-BASE = _base_vars()
+BASE = base_vars()
 PORT = BASE["server_ports"][0]
 CALLBACK_NAMES = ["server_callback_users", "callback_users"]
 PPP_USER_NAMES = ["server_ppp_users", "ppp_server_users"]
@@ -101,14 +102,14 @@ CASES = {
     "kernel-without-ppp": ({"server_kernel_ppp_required": True}, ["kernel_ppp_required"], ["PPP"], None),
     "unsupported-os": ({}, ["Debian_12"], ["Debian 11"], OTHER_OS),
     # PAP secrets and PPP accounts.
-    "pap-secret-newline": (ppp({"name": "pppuser", "password": "secret\nnoauth"}), PPP_USER_NAMES,
+    "pap-secret-newline": (ppp({"name": "pppuser", "password": "Nl-7fQxw2secret\nnoauth"}), PPP_USER_NAMES,
                            ["password"], None),
-    "pap-secret-cr": (ppp({"name": "pppuser", "password": "secret\r"}), PPP_USER_NAMES, ["password"], None),
+    "pap-secret-cr": (ppp({"name": "pppuser", "password": "Cr-9kLmv4secret\r"}), PPP_USER_NAMES, ["password"], None),
     "pap-secret-empty": (ppp({"name": "pppuser", "password": ""}), PPP_USER_NAMES, ["password"], None),
-    "ppp-user-bad-name": (ppp({"name": "PPP User", "password": "s3cret"}), PPP_USER_NAMES, ["name"], None),
-    "ppp-user-twice": (ppp({"name": "pppuser", "password": "s3cret"}, {"name": "pppuser", "password": "x"}),
+    "ppp-user-bad-name": (ppp({"name": "PPP User", "password": "Bn-3hTyr8s3cret"}), PPP_USER_NAMES, ["name"], None),
+    "ppp-user-twice": (ppp({"name": "pppuser", "password": "Tw-5pZke1s3cret"}, {"name": "pppuser", "password": "Tw-6qXjd2other"}),
                        PPP_USER_NAMES, ["once"], None),
-    "ppp-address-not-ipv4": (ppp({"name": "pppuser", "password": "s3cret", "addresses": ["10.0.0.300"]}),
+    "ppp-address-not-ipv4": (ppp({"name": "pppuser", "password": "Ad-8wRgn5s3cret", "addresses": ["10.0.0.300"]}),
                              PPP_USER_NAMES, ["address"], None),
     # Other variables of the roles.
     "login-config-version-3": ({"server_login_config_version": 3},
@@ -148,9 +149,11 @@ def check_bad_input(ansible, case_id: str, state: str) -> None:
     if setup:
         ctr.sh(setup[0])
     try:
+        assert ctr.wait_quiet(), f"Ansible still runs in the container before the case: {ctr.busy()}"
         before = snapshot(ctr)
         run = ansible.run(overrides)
-        ctr.wait_quiet()
+        # The "after" snapshot only once no module can write any more.
+        assert ctr.wait_quiet(), f"Ansible still runs in the container 60 s after the run: {ctr.busy()}"
         after = snapshot(ctr)
     finally:
         if setup:
@@ -173,18 +176,19 @@ def check_bad_input(ansible, case_id: str, state: str) -> None:
     STATS["bad_input_rejected_cleanly"].append(label)
 
 
+# Every case's secrets are searched for in every output of the session, not only its own.
+CASE_SECRETS[:] = [{"password": v} for v in sorted(secrets_of(*(c[0] for c in CASES.values())))]
+
+
 @pytest.mark.parametrize("case_id", FRESH)
-def test_bad_input_on_fresh_host(ansible, states, case_id):
-    # Only when this test is picked alone after the converging tests ran: the fresh-host cases
-    # need a container no converge has touched.
-    if states.converged:
-        pytest.skip("the container is no longer fresh (run the whole file, in order)")
-    check_bad_input(ansible, case_id, "fresh")
+def test_bad_input_on_fresh_host(fresh_ansible, case_id):
+    check_bad_input(fresh_ansible, case_id, "fresh")
 
 
 @pytest.mark.parametrize("case_id", CONVERGED)
-def test_bad_input_on_converged_host(ansible, converged_a, case_id):
-    check_bad_input(ansible, case_id, "converged")
+def test_bad_input_on_converged_host(host, case_id):
+    host.ensure("A")
+    check_bad_input(host.ansible, case_id, "converged")
 
 
 def test_case_list_covers_the_issue():

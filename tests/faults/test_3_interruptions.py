@@ -1,128 +1,361 @@
-"""Faults: a converge killed at different tasks leaves every managed file old or new, never partial.
+"""Faults: what writes is killed inside the write; every managed file stays old or new, byte for byte.
 
-From the converged state (A after B after A, conftest.reference_states), converges alternate between
-configuration B and A; each is killed (SIGKILL of ansible-playbook's whole process group, every third
-one SIGTERM first) a random fraction of a second after a given task's header appears. After each
-kill, once nothing of Ansible runs in the container any more, every managed file must be
-byte-identical (content, mode, owner) to its version after one of the full converges A, B or A
-again, or absent where one of them had it absent. The account databases (passwd, shadow, group,
-gshadow) are changed one account per call, so they are compared entry by entry: every line must be
-a line of one of those versions. Then a converge of B must succeed and end exactly in B's state,
-and the next one must report changed=0.
+Two kinds of interruption, each one counted (conftest.STATS, printed at the end):
+
+- **Module kills** (FAULTS_MODULE_KILLS, default 30). The reference converge to configuration B ran
+  with the modules' files kept in the container; every kept module whose own process writes a file
+  under /etc (found by what it does: its system calls under strace, not by a task name) is a
+  writer. Each writer is traced once from A's state; its write window runs from the first system
+  call that creates, writes, renames or changes the attributes of the file (or of its temporary or
+  source file) to the last one that touches the file. Each kill restores A's version of the file,
+  replays the module under strace with SIGKILL injected at the entry of a random system call of
+  that window, and then requires: the process died of SIGKILL at exactly that call (strace's
+  record: the module was alive, inside the write, at the kill); the file is A's or B's version
+  byte for byte with its mode and owner, every other entry of the snapshot is A's; a temporary
+  file left by the killed process (a SIGKILLed process cannot remove it) is in the file's
+  directory and was created by that process, and is then removed by the test; the module run again
+  succeeds with changed and writes B's version, and a third run reports no change.
+- **Power cuts** (FAULTS_POWER_CUTS, default 2). A full converge from one configuration to the other
+  is started and the whole container is killed (``podman kill -s KILL``) a random time after the
+  first change; then the container is started again. Every managed entry must be one of the two
+  versions (the account databases line by line) and some, not all, must have changed (the cut
+  landed in the converge's writes); the next converge must end in exactly the target state, with
+  no temporary file under /etc, and the one after it must report changed=0.
+
+A test fails on any interruption that did not land where chosen; none is skipped.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import posixpath
 import random
-import signal
+import re
+import threading
+import time
 
 import pytest
 
-from conftest import ACCOUNT_FILES, STATS, account_lines, config_a, config_b, snapshot
+from conftest import (ACCOUNT_FILES, BACKUP, CONFIGS, ROOT, SECRETS_A, SECRETS_B, SEED, SNAPSHOT_SCRIPT, STATS,
+                      TEST_LIB, account_lines, assert_no_secret, parse_snapshot, podman, snapshot)
 
-SEED = int(os.environ.get("FAULTS_SEED", random.randrange(1 << 30)))
-RNG = random.Random(SEED)
+N_MODULE_KILLS = int(os.environ.get("FAULTS_MODULE_KILLS", "30"))
+N_POWER_CUTS = int(os.environ.get("FAULTS_POWER_CUTS", "2"))
+REPLAY = f"{TEST_LIB}/replay.py"
+WRITING_MODULES = {"ansible.legacy.copy", "ansible.builtin.copy", "dialin.callback.login_config",
+                   "dialin.callback.callback_user", "dialin.callback.ppp_secret"}
+SECRETS = list(SECRETS_A.values()) + list(SECRETS_B.values())
 
-# (header substring, target configuration): different tasks, the targets alternating.
-KILL_POINTS = [
-    ("Write the udev rule for the modem ports", "B"),
-    ("Write /etc/ppp/options, the ppplogin peer file, the ppplogin shell and each port's", "A"),
-    ("Set net.ipv4.ip_forward now and at every boot", "B"),
-    ("Create the PPP accounts with the ppplogin shell", "A"),
-    ("Write the PAP secrets", "B"),
-    ("Write mgetty.config", "A"),
-    ("Write the /AutoPPP/ and fallback entries", "B"),
-    ("Restrict the callback program to root", "A"),
-    ("Write callback.config", "B"),
-    ("Write one callback entry per user", "A"),
-    ("RUNNING HANDLER [dialin.callback.mgetty : Restart idle mgetty]", "B"),
-]
+LINE_RE = re.compile(r"^(\w+)\((.*)$")
+QUOTED_PATH = re.compile(r'"(/[^"]*)"')
+ANY_PATH = re.compile(r'"(/[^"]*)"|<(/[^>]*)>')
+KILLED = "+++ killed by SIGKILL +++"
 
 
-def _meta(desc: str) -> str:
-    """'file\t644 root root\t<sha>' -> 'file\t644 root root' (account files: lines compared apart)."""
-    return "\t".join(desc.split("\t")[:2])
+def paths_in(line: str) -> list[str]:
+    return [a or b for a, b in ANY_PATH.findall(line)]
 
 
-def check_old_or_new(ctr, refs: dict) -> list[str]:
-    snaps = [refs["snaps"][k] for k in ("A0", "B", "A1")]
-    accounts = [refs["accounts"][k] for k in ("A0", "B", "A1")]
-    now = snapshot(ctr)
-    problems = []
-    for path in sorted(set(now).union(*snaps)):
-        allowed = {s.get(path, "<absent>") for s in snaps}
-        got = now.get(path, "<absent>")
-        if path in ACCOUNT_FILES:
-            allowed, got = {_meta(a) for a in allowed}, _meta(got)
-        if got not in allowed:
-            problems.append(f"{path}: {got!r} is none of the full-converge versions {sorted(allowed)}")
-    lines_now = account_lines(ctr)
-    for f in ACCOUNT_FILES:
-        known = set().union(*(a[f] for a in accounts))
-        for line in sorted(lines_now[f] - known):
-            problems.append(f"{f}: entry {line.split(':')[0]!r} is in no full-converge version"
-                            + ("" if f.endswith("shadow") else f": {line!r}"))
-    return problems
+def is_write_call(line: str) -> bool:
+    """A system call that creates, writes, renames, removes or changes the attributes of a file."""
+    name = LINE_RE.match(line).group(1)
+    if name == "openat":
+        return bool(re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC", line))
+    return name != "close"
+
+
+class Writer:
+    """A kept module file whose own process writes one file under /etc."""
+
+    def __init__(self, info: dict, lines: list[str]):
+        self.payload, self.module, self.args = info["payload"], info["module"], info["args"]
+        calls = [(i, ln) for i, ln in enumerate(lines) if LINE_RE.match(ln)]
+        renames = [QUOTED_PATH.findall(ln) for _i, ln in calls if LINE_RE.match(ln).group(1).startswith("rename")]
+        targets = [p[-1] for p in renames if len(p) >= 2 and p[-1].startswith("/etc/")]
+        if not targets:  # written in place (no rename): the files opened for writing under /etc
+            targets = [QUOTED_PATH.findall(ln)[0] for _i, ln in calls
+                       if ln.startswith("openat(") and is_write_call(ln) and '"/etc/' in ln]
+        self.target = targets[-1] if targets else None
+        if not self.target:
+            self.window: list = []
+            return
+        related = {self.target} | {p[0] for p in renames if len(p) >= 2 and p[-1] == self.target}
+        tdir = posixpath.dirname(self.target)
+        related |= {QUOTED_PATH.findall(ln)[0] for _i, ln in calls
+                    if ln.startswith("openat(") and "O_CREAT" in ln and posixpath.dirname(
+                        (QUOTED_PATH.findall(ln) or ["/"])[0]) == tdir}
+        self.related = related
+        touching = [i for i, ln in calls if related & set(paths_in(ln))]
+        start = next(i for i, ln in calls if i in touching and is_write_call(ln))
+        end = touching[-1]
+        counts: dict[str, int] = {}
+        self.window = []
+        for i, ln in calls:
+            name = LINE_RE.match(ln).group(1)
+            counts[name] = counts.get(name, 0) + 1
+            if start <= i <= end:
+                self.window.append((name, counts[name], ln))
+
+    def __repr__(self) -> str:
+        return f"{self.module} -> {self.target}"
+
+
+class Replay:
+    def __init__(self, host):
+        self.host, self.ctr = host, host.ctr
+        self.a, self.b = host.refs["A1"], host.refs["B"]
+        self.writers: list[Writer] = []
+
+    def run(self, payload: str, syscall: str | None = None, k: int | None = None) -> dict:
+        out = self.ctr.sh(f"python3 {REPLAY} run {payload}" + (f" {syscall} {k}" if syscall else ""),
+                          timeout=120).stdout
+        assert_no_secret(out, SECRETS, f"the replay of {payload}")
+        return json.loads(out)
+
+    def replay(self, w: Writer, syscall: str | None = None, k: int | None = None) -> dict:
+        self.restore_src(w)
+        return self.run(w.payload, syscall, k)
+
+    def restore(self, w: Writer) -> None:
+        """Put A's version of the file back (the test's own reset, not a converge)."""
+        if w.target in self.a:
+            self.ctr.sh(f"rm -f {w.target}; tar -xpf /root/faults-ref/A1.tar -C / {w.target.lstrip('/')}")
+        else:
+            self.ctr.sh(f"rm -f {w.target}")
+
+    def restore_src(self, w) -> None:
+        """A copy module renames its uploaded source onto the file: put the source back (B's content)."""
+        src = w.args.get("src", "")
+        if src.startswith("/root/.ansible/tmp/") and getattr(w, "target", None):
+            self.ctr.sh(f"tar -xOf /root/faults-ref/B.tar {w.target.lstrip('/')} > {src}")
 
 
 @pytest.fixture(scope="module")
-def interrupted(reference_states, ansible):
-    return {"snaps": reference_states.snaps, "accounts": reference_states.accounts, "done": []}
+def replay(references) -> Replay:
+    host = references
+    host.ensure("A")
+    ctr = host.ctr
+    ctr.sh("command -v strace >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace "
+           "|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace)", timeout=300)
+    podman("cp", str(ROOT / "tests/faults/replay.py"), f"{ctr.name}:{REPLAY}")
+    ctr.sh(f"cat > {TEST_LIB}/snapshot.sh <<'SNAPSHOT_EOF'\n{SNAPSHOT_SCRIPT}\nSNAPSHOT_EOF")
+    rp = Replay(host)
+    infos = json.loads(ctr.sh(f"python3 {REPLAY} list /root/faults-tmp-before").stdout)
+    assert infos, "no module file was kept by the converge to B"
+    # What writes files: copy (and template, which runs copy) and the collection's file modules.
+    # The others (packages, accounts, services, facts) are not replayed.
+    rp.kept = infos
+    infos = [i for i in infos if i["module"] in WRITING_MODULES]
+    for info in infos:
+        # The dry trace runs from A's state: the writer's target is found by what it writes. A copy
+        # module's source was renamed away by the converge: traced once without it to find the
+        # target, then with it.
+        dry = rp.run(info["payload"])
+        w = Writer(info, dry["lines"])
+        if w.target is None and info["args"].get("src", "").startswith("/root/.ansible/tmp/"):
+            dest = info["args"].get("dest", "")
+            if dest.startswith("/etc/") and dest in rp.b:
+                w.target = dest
+                rp.restore_src(w)
+                dry = rp.run(info["payload"])
+                w = Writer(info, dry["lines"])
+        assert dry["rc"] == 0, f"{w}: the replay from A's state failed: rc {dry['rc']}"
+        if w.target:
+            assert dry["changed"] is True, f"{w}: wrote without reporting a change"
+            now = snapshot(ctr)
+            # A loop's item writes its own step towards B: that step is the "new" version.
+            w.new = now.get(w.target, "<absent>")
+            assert w.new != rp.a.get(w.target), f"{w}: wrote A's version again"
+            rp.restore(w)
+            rp.writers.append(w)
+    assert rp.writers, "no kept module writes a file under /etc"
+    replayed = "; ".join(f"{w} ({len(w.window)} calls in its write window)" for w in rp.writers)
+    STATS["notes"].append("writers replayed: " + replayed)
+    return rp
 
 
-@pytest.mark.parametrize("n", range(len(KILL_POINTS)))
-def test_killed_converge_leaves_old_or_new(interrupted, ansible, n):
-    task, target = KILL_POINTS[n]
-    sig = signal.SIGTERM if n % 3 == 2 else signal.SIGKILL
-    # The last task and the handler can end before a late signal: such a run is checked like the
-    # others, then the point is tried once more, towards the other configuration (so there is
-    # again something to write) and with an earlier signal.
-    for attempt, (delay, goal) in enumerate(((round(RNG.uniform(0.0, 0.8), 2), target),
-                                            (round(RNG.uniform(0.0, 0.2), 2), "A" if target == "B" else "B"))):
-        overrides = config_b() if goal == "B" else config_a()
-        run = ansible.run_and_kill(overrides, task, delay, "--diff", sig_first=sig)
-        quiet = ansible.ctr.wait_quiet(90)
-        entry = (f"#{n + 1}{'b' if attempt else ''} to {goal}: {sig.name} {delay}s after "
-                 f"{run.killed_at or 'NOT KILLED (header never appeared)'}; rc {run.rc}; {run.seconds:.0f}s")
-        STATS["interruptions"].append(entry)
-        _check_killed_run(interrupted, ansible, n, task, run, quiet)
-        if run.rc != 0:
-            STATS["interruptions_survived"] += 1
-            interrupted["done"].append(n)
-            return
-        # the run ended (the handler, the last task) before the signal: not an interruption
-        STATS["interruptions"][-1] += " (completed before the kill: not counted)"
+def test_every_written_file_differs_between_the_configurations(references, replay):
+    """A kill can only tear a file whose two versions differ: every file the converge's modules
+    write differs between A and B."""
+    a, b = references.refs["A1"], references.refs["B"]
+    managed = {w.target for w in replay.writers}
+    same = sorted(p for p in managed if a.get(p) == b.get(p))
+    assert not same, f"files with the same content in A and B: {same}"
+    targets = {w.target for w in replay.writers}
+    # A loop's items share one kept module file (the last item's): mgetty.config, written by the
+    # same template loop as the unit, is interrupted by the power cuts only.
+    for expected in ("/etc/mgetty/login.config", "/etc/mgetty/callback.config", "/etc/ppp/pap-secrets",
+                     "/etc/ppp/options.ttyS1", "/etc/udev/rules.d/70-dialin-callback-modem.rules"):
+        assert expected in targets, (f"no writer of {expected} among {sorted(targets)}; A: {a.get(expected)}, "
+                                     f"B: {b.get(expected)}; kept modules: "
+                                     + "; ".join(f"{i['module']} {i['args']}" for i in replay.kept))
 
 
-def _check_killed_run(interrupted, ansible, n, task, run, quiet):
-    assert run.killed_at, f"the run ended before {task!r} appeared:\n{run.tail(30)}"
-    assert quiet, "Ansible processes still run in the container 90 s after the kill"
-    junk = ansible.ctr.sh(
-        "find /etc/mgetty /etc/ppp /etc/udev/rules.d /etc/sysctl.d /etc/systemd/system /etc -maxdepth 1 "
-        "-newer /etc/hostname \\( -name '.ansible_tmp*' -o -name '*.tmp' -o -name 'tmp*' \\) 2>/dev/null | sort -u",
-        check=False).stdout.split()
-    if junk:
-        STATS["notes"].append(f"kill #{n + 1}: temporary files left behind: {junk}")
-    problems = check_old_or_new(ansible.ctr, interrupted)
-    assert not problems, "partial state after the kill:\n  " + "\n  ".join(problems)
+def backup_of_a_version(path: str, desc: str, refs) -> bool:
+    """An Ansible backup copy (backup: true) of a file, holding one of its reference versions."""
+    m = BACKUP.match(path)
+    return bool(m) and any(r.get(m.group("base"), "").split(" ")[-1] == desc.split(" ")[-1] for r in refs)
 
 
-def test_next_converge_succeeds_and_then_changes_nothing(interrupted, ansible):
-    assert len(interrupted["done"]) >= 10, f"only {len(interrupted['done'])} interruptions survived"
-    run = ansible.run(config_b(), "--diff")
-    assert run.rc == 0, f"the converge after the interruptions failed:\n{run.tail(60)}"
-    now = snapshot(ansible.ctr)
-    ref = interrupted["snaps"]["B"]
-    differ = [p for p in sorted(set(now) | set(ref)) if p not in ACCOUNT_FILES and now.get(p) != ref.get(p)]
-    assert not differ, "not B's state after the converge: " + "; ".join(
-        f"{p}: {ref.get(p)} != {now.get(p)}" for p in differ)
-    lines = account_lines(ansible.ctr)
-    for f in ACCOUNT_FILES:
-        assert lines[f] == interrupted["accounts"]["B"][f], f"{f} differs from B's"
-    again = ansible.run(config_b(), "--diff")
-    assert again.rc == 0, again.tail(60)
-    assert again.recap.get("changed") == 0, (
-        f"second converge after the interruptions: {again.recap}\n"
+def whole_problems(now: dict, before: dict, after: dict, target: str, allowed_new: set) -> list[str]:
+    problems = []
+    for path in sorted(set(now) | set(before)):
+        if path in allowed_new:
+            continue
+        got = now.get(path, "<absent>")
+        ok = {before.get(path, "<absent>")}
+        if path == target:
+            ok.add(after.get(path, "<absent>"))
+        if got not in ok:
+            problems.append(f"{path}: {got!r} is none of {sorted(ok)}")
+    return problems
+
+
+@pytest.mark.parametrize("n", range(1, N_MODULE_KILLS + 1), ids=lambda n: f"kill-{n:02d}")
+def test_module_killed_inside_its_write(replay, n):
+    # Another test (a power cut) may have left the host in B: the kills start from A's files.
+    replay.host.ensure("A")
+    rng = random.Random(SEED * 1000 + n)
+    w = replay.writers[(n - 1) % len(replay.writers)]
+    name, k, dry_line = rng.choice(w.window)
+    entry = {"landed": False, "survived": False,
+             "text": f"kill-{n:02d} {w.module} -> {w.target}: SIGKILL at {name} #{k} ({_short(dry_line)})"}
+    STATS["interruptions"].append(entry)
+    try:
+        ctr = replay.ctr
+        src = w.args.get("src", "") if w.args.get("src", "").startswith("/root/.ansible/tmp/") else "-"
+        out = ctr.sh(f"python3 {REPLAY} kill {w.payload} {w.target} {src} {name} {k}", timeout=120).stdout
+        assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
+        killed = json.loads(out)
+        lines = killed["lines"]
+        assert killed["rc"] == -9 and lines and lines[-1] == KILLED, (
+            f"the module was not killed by the injected SIGKILL: rc {killed['rc']}, last lines {lines[-3:]}")
+        at = lines[-2]
+        # strace stops the process at the entry of the call and kills it there: the call never ran.
+        assert at.startswith(name + "(") and at.endswith("= ?") and (w.related | _new_in(lines, w)) & set(paths_in(at)), (
+            f"the kill landed at {at!r}, not at {name} #{k} of the write window ({dry_line!r})")
+        entry["landed"] = True
+        entry["text"] += f"; killed at {_short(at)}"
+        now = parse_snapshot(killed["snapshot"])
+        new = {p for p in now if p not in replay.a}
+        temps = {p for p in new if posixpath.dirname(p) == posixpath.dirname(w.target)
+                 and posixpath.basename(p).startswith(".") and p in _new_in(lines, w)}
+        backups = {p for p in new if backup_of_a_version(p, now[p], list(replay.host.refs.values()))}
+        problems = whole_problems(now, replay.a, {w.target: w.new}, w.target, temps | backups)
+        assert not problems, "not old or new after the kill:\n  " + "\n  ".join(problems)
+        state = "new" if now.get(w.target) == w.new else "old"
+        entry["text"] += f"; {state}" + (f"; the killed process's temporary file was left: {sorted(temps)}"
+                                         if temps else "")
+        # The next run converges, then reports no change (then the test puts A's version back).
+        out = ctr.sh(f"python3 {REPLAY} recover {w.payload} {w.target} {src} " + " ".join(sorted(temps)),
+                     timeout=120).stdout
+        assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
+        rec = json.loads(out)
+        again, third = rec["second"], rec["third"]
+        assert again["rc"] == 0 and again["changed"] is (state == "old"), (
+            f"the run after the kill: rc {again['rc']}, changed {again['changed']} (file was {state})")
+        assert again["described"] == w.new, "the run after the kill did not write the new version"
+        assert third["rc"] == 0 and third["changed"] is False, f"the third run changed something: {third['changed']}"
+        assert rec["restored"] == replay.a.get(w.target), "A's version could not be put back"
+        entry["survived"] = True
+    finally:
+        if not entry["survived"]:
+            # A failed kill leaves its file as it is: put A's version back for the next one.
+            replay.restore(w)
+            replay.ctr.sh(f"find {posixpath.dirname(w.target)} -maxdepth 1 -newer /root/faults-ref/A1.tar "
+                          f"-name '.{posixpath.basename(w.target)}.*.tmp' -delete", check=False)
+
+
+def _new_in(lines: list[str], w: Writer) -> set[str]:
+    """Files the traced process created in the target's directory."""
+    tdir = posixpath.dirname(w.target)
+    return {QUOTED_PATH.findall(ln)[0] for ln in lines
+            if ln.startswith("openat(") and "O_CREAT" in ln and QUOTED_PATH.findall(ln)
+            and posixpath.dirname(QUOTED_PATH.findall(ln)[0]) == tdir}
+
+
+def _short(line: str) -> str:
+    line = re.sub(r", \[\{tv_sec.*?\]", ", ...", line)
+    return line if len(line) < 140 else line[:137] + "..."
+
+
+# --------------------------------------------------------------------------- power cuts
+
+
+@pytest.mark.parametrize("n", range(1, N_POWER_CUTS + 1), ids=lambda n: f"cut-{n}")
+def test_power_cut_during_a_converge(references, n):
+    host = references
+    ctr = host.ctr
+    source, target = ("A", "B") if n % 2 else ("B", "A")
+    host.ensure(source)
+    refs = {"A": host.refs["A1"], "B": host.refs["B"]}
+    accounts = {"A": host.accounts["A1"], "B": host.accounts["B"]}
+    rng = random.Random(SEED * 1000 + 500 + n)
+    delay = round(rng.uniform(0.0, 2.0), 2)
+    entry = {"landed": False, "survived": False, "text": f"cut-{n} {source}->{target}: "}
+    STATS["interruptions"].append(entry)
+    cut = threading.Event()
+
+    def on_line(line: str) -> None:
+        if not cut.is_set() and line.startswith("changed: ["):
+            cut.set()
+            time.sleep(delay)
+            podman("kill", "-s", "KILL", ctr.name, check=False, timeout=60)
+
+    host.state = None
+    run = host.ansible.run(CONFIGS[target](), on_line=on_line)
+    assert cut.is_set(), f"the converge made no change to cut power in:\n{run.tail(30)}"
+    assert run.rc != 0, "the converge finished before the power cut"
+    entry["text"] += f"container killed {delay} s after the first change, {run.seconds:.0f} s into the run; "
+    podman("start", ctr.name, timeout=120)
+    ctr.wait_running()
+    ctr.start_modem()
+    # As at a boot with the port present: the emulator came up after mgetty's first tries.
+    ctr.sh("systemctl reset-failed 'mgetty@*' 2>/dev/null; systemctl restart 'mgetty@ttyS1' 2>/dev/null; true",
+           check=False)
+    now = snapshot(ctr)
+    problems, changed, unchanged = [], [], []
+    all_refs = list(host.refs.values())
+    for path in sorted(set(now) | set(refs[source]) | set(refs[target])):
+        if path.startswith("/dev/"):
+            continue  # /dev is a new tmpfs after the restart; the converge below recreates the link
+        if path not in refs[source] and path not in refs[target] and backup_of_a_version(path, now[path], all_refs):
+            continue
+        got = now.get(path, "<absent>")
+        old, new = refs[source].get(path, "<absent>"), refs[target].get(path, "<absent>")
+        if path in ACCOUNT_FILES:
+            got, old, new = (x.split(" ")[0] for x in (got, old, new))
+        if old == new:
+            if got != old:
+                problems.append(f"{path}: {got!r}, expected {old!r}")
+        elif got == old:
+            unchanged.append(path)
+        elif got == new:
+            changed.append(path)
+        else:
+            problems.append(f"{path}: {got!r} is neither {old!r} nor {new!r}")
+    lines = account_lines(ctr)
+    for f in lines:
+        for line in sorted(lines[f] - accounts[source][f] - accounts[target][f]):
+            problems.append(f"{f}: entry {line.split(':')[0]!r} is in neither version")
+    assert not problems, "not old or new after the power cut:\n  " + "\n  ".join(problems)
+    assert changed and unchanged, (f"the cut did not land inside the converge's writes: changed {changed}, "
+                                   f"unchanged {unchanged}")
+    entry["landed"] = True
+    entry["text"] += f"{len(changed)} entries new, {len(unchanged)} old"
+    host.converge(target)
+    now = snapshot(ctr)
+    differ = [f"{p}: {refs[target].get(p)} != {now.get(p)}" for p in sorted(set(now) | set(refs[target]))
+              if p not in ACCOUNT_FILES and now.get(p) != refs[target].get(p)
+              and not (p not in refs[target] and backup_of_a_version(p, now[p], all_refs))]
+    assert not differ, "not the target state after the converge: " + "; ".join(differ)
+    assert account_lines(ctr) == accounts[target], "the account databases differ from the target's"
+    junk = ctr.sh(r"find /etc \( -name '.*.tmp' -o -name '.ansible_tmp*' -o -name '*.dpkg-tmp' \) -print",
+                  check=False).stdout.split()
+    assert not junk, f"temporary files under /etc after the converge: {junk}"
+    again = host.ansible.run(CONFIGS[target]())
+    assert again.rc == 0 and again.recap.get("changed") == 0, (
+        f"the converge after the recovery: {again.recap}\n"
         + "\n".join(line for line in again.output.splitlines() if line.startswith(("changed:", "TASK ["))))
-    STATS["notes"].append(f"interruption kill delays seeded with FAULTS_SEED={SEED}")
+    entry["survived"] = True

@@ -2,15 +2,14 @@
 
 In the container (systemd, no udev, so BindsTo is off) the start limit is what stops the loop: the
 modem emulator is stopped, /dev/ttyS1 vanishes, and mgetty@ttyS1 must end "failed" after at most
-StartLimitBurst (mgetty_start_limit_burst) restarts, and stay there. The udev side (BindsTo the
-device) is checked on the rendered unit.
+StartLimitBurst (mgetty_start_limit_burst) restarts, and stay there. Whether the unit stops with
+its device under udev (BindsTo) cannot be seen in a container without udev: only the template's
+rendering is checked here, and named so.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
 import jinja2
 import pytest
 import yaml
@@ -27,8 +26,9 @@ def props(ctr) -> dict:
 
 
 @pytest.fixture
-def unplugged(reference_states, ansible):
-    ctr = ansible.ctr
+def unplugged(host):
+    host.ensure("A")
+    ctr = host.ctr
     yield ctr
     ctr.start_modem()
     ctr.sh(f"systemctl reset-failed {UNIT}; systemctl restart {UNIT}", check=False)
@@ -36,6 +36,10 @@ def unplugged(reference_states, ansible):
 
 def test_unplugged_port_stops_respawning(unplugged):
     ctr = unplugged
+    # A converge may just have restarted mgetty: wait for it to run before unplugging.
+    deadline = time.monotonic() + 30
+    while props(ctr)["ActiveState"] != "active" and time.monotonic() < deadline:
+        time.sleep(0.5)
     before = props(ctr)
     assert before["ActiveState"] == "active", f"mgetty is not running before the unplug: {before}"
     burst = int(before["StartLimitBurst"])
@@ -69,8 +73,9 @@ def test_unplugged_port_stops_respawning(unplugged):
                           f"then failed (StartLimitBurst={burst}, RestartSec {p['RestartUSec']})")
 
 
-def test_unit_binds_to_its_device_with_udev():
-    """With mgetty_systemd_bind_device (the default, with udev) the unit stops with its device."""
+def test_unit_template_renders_bindsto_only_when_bound():
+    """The rendered unit has BindsTo=dev-%i.device with mgetty_systemd_bind_device (the default)
+    and not without it, and the restart limits in both. A rendering check, not udev's behaviour."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     src = (ROOT / "roles/mgetty/templates/mgetty@.service.j2").read_text()
     defaults = yaml.safe_load((ROOT / "roles/mgetty/defaults/main.yml").read_text())
@@ -85,4 +90,3 @@ def test_unit_binds_to_its_device_with_udev():
         assert f"RestartSec={defaults['mgetty_restart_sec']}" in text
         assert "StartLimitIntervalSec=" in text
     assert defaults["mgetty_systemd_bind_device"] is True
-    assert Path(ROOT / "roles/mgetty/templates/mgetty@.service.j2").exists()

@@ -243,11 +243,29 @@ def test_a_callback_user_is_called_back(host):
     assert {number for line, number in dials if line == "100"} == {"05551234"}
 
 
+def refusals(host, login):
+    """mgetty's audit lines (its log file and the journal) saying it ran the refusal for ``login``."""
+    logs = host.run("cat /var/log/mgetty/mg_ttyS1.log 2>/dev/null; journalctl -q -o cat 2>/dev/null").stdout
+    return [line for line in logs.splitlines() if f"user='{login}'" in line and "cmd='/bin/false'" in line]
+
+
 def test_a_login_before_a_callback(host):
-    """A PPP account's name typed before any callback: refused with version 2, else login runs."""
+    """A PPP account's name typed before any callback: refused with version 2, else login runs.
+
+    The refusal is proven by mgetty's own audit line (login.config's catch-all ran /bin/false for
+    that name) and by its speed: the line hangs up within 20 s, where login's timeout is 60 s.
+    """
+    before = len(refusals(host, "pppuser"))
     script = ["send", r"ATZ\r", "expect", "OK", "send", rf"ATD{SERVER_NUMBER}\r",
               "expect", "CONNECT", "expect", "login:", "send", r"pppuser\r"]
     script += ["expect", "NO CARRIER"] if CALLBACK_ONLY else ["expect", "assword:"]
-    cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script
+    cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "20" if CALLBACK_ONLY else "60"] + script
     result = host.run(" ".join(shlex.quote(a) for a in cmd))
     assert result.rc == 0, result.stdout + result.stderr
+    if CALLBACK_ONLY:
+        assert "assword:" not in result.stdout, result.stdout
+        deadline = time.monotonic() + 10
+        while len(refusals(host, "pppuser")) <= before and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(refusals(host, "pppuser")) > before, (
+            "no mgetty line saying it ran login.config's refusal (/bin/false) for pppuser")
