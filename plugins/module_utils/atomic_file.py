@@ -56,6 +56,18 @@ def file_attributes(path):
     return st.st_uid, stat.S_IMODE(st.st_mode)
 
 
+def remove_stale_temporary_files(directory, b_path):
+    """Remove the temporary files an earlier writer of b_path left when it was killed between
+    creating its temporary file and renaming it (names .<file>.<random>.tmp, made by mkstemp)."""
+    prefix = b'.' + os.path.basename(b_path) + b'.'
+    for name in os.listdir(directory):
+        if name.startswith(prefix) and name.endswith(b'.tmp'):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
 def write_file(module, path, before_text, after_text, exists, backup=False,
                private=True, diff_before=None, diff_after=None):
     """Write *after_text* to *path* when it differs, honouring check mode.
@@ -119,6 +131,7 @@ def write_file(module, path, before_text, after_text, exists, backup=False,
     if content_changed:
         if backup and exists:
             result['backup_file'] = module.backup_local(path)
+        remove_stale_temporary_files(directory, b_path)
         fd, tmp = tempfile.mkstemp(prefix=b'.' + os.path.basename(b_path) + b'.',
                                    suffix=b'.tmp', dir=directory)
         try:

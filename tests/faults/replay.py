@@ -10,7 +10,8 @@ strace, and kills them with SIGKILL at a chosen system call.
                                   the same kill, after putting back the copy module's source SRC
                                   ("-": none), then the snapshot of the container
   replay.py recover PAYLOAD TARGET SRC [TEMP...]
-                                  remove the killed process's temporary files, run the module
+                                  remove the killed process's temporary files that are not the
+                                  collection's own (those the module must remove), run the module
                                   twice (changed, then not) and describe TARGET after the first
                                   run, then put A's version of TARGET back
 
@@ -101,11 +102,16 @@ def cmd_kill(payload, target, src, syscall, k):
 
 
 def cmd_recover(payload, target, src, *temps):
+    # The collection's modules remove what an earlier killed run of theirs left
+    # (.<file>.<random>.tmp); ansible.builtin.copy's leftovers are Ansible's, removed here.
+    ours = "." + os.path.basename(target) + "."
     for t in temps:
-        os.unlink(t)
+        if not (os.path.basename(t).startswith(ours) and t.endswith(".tmp")):
+            os.unlink(t)
     restore_src(target, src)
     second = run(payload)
     second["described"] = describe(target)
+    second["temps_left"] = sorted(t for t in temps if os.path.exists(t))
     restore_src(target, src)
     third = run(payload)
     for r in (second, third):

@@ -256,6 +256,7 @@ def test_module_killed_inside_its_write(replay, n):
         assert again["rc"] == 0 and again["changed"] is (state == "old"), (
             f"the run after the kill: rc {again['rc']}, changed {again['changed']} (file was {state})")
         assert again["described"] == w.new, "the run after the kill did not write the new version"
+        assert again["temps_left"] == [], f"the run after the kill left the killed one's temporary files: {again['temps_left']}"
         assert third["rc"] == 0 and third["changed"] is False, f"the third run changed something: {third['changed']}"
         assert rec["restored"] == replay.a.get(w.target), "A's version could not be put back"
         entry["survived"] = True
