@@ -44,7 +44,7 @@ TEST_LIB = "/usr/local/lib/dialin-test"
 RUN_TIMEOUT = 900
 SEED = int(os.environ.get("FAULTS_SEED", random.randrange(1 << 30)))
 
-try:  # Mitogen is pinned in requirements.txt; the suite falls back to the plain connection.
+try:  # Mitogen is pinned in requirements-dev.txt; the suite falls back to the plain connection.
     import ansible_mitogen  # noqa: F401
 
     _MITOGEN_DIR = Path(ansible_mitogen.__file__).parent / "plugins"
