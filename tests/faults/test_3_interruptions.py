@@ -91,10 +91,14 @@ class Writer:
         end = touching[-1]
         counts: dict[str, int] = {}
         self.window = []
+        # Kill points: the calls of the window that touch the file, its temporary file, its source or
+        # its backup (a call on a pipe in between proves nothing about the write). Each is named by
+        # its rank among all calls of its name, which is what strace's injection counts.
+        touching_set = set(touching)
         for i, ln in calls:
             name = LINE_RE.match(ln).group(1)
             counts[name] = counts.get(name, 0) + 1
-            if start <= i <= end:
+            if start <= i <= end and i in touching_set:
                 self.window.append((name, counts[name], ln))
 
     def __repr__(self) -> str:
