@@ -82,9 +82,6 @@ def test_unplugged_port_stops_respawning(unplugged):
     assert len(window) <= burst, (
         f"mgetty started {len(window)} times in the {interval} s before the start limit refused it,"
         f" more than StartLimitBurst={burst}")
-    assert len(window) >= burst, (
-        f"the start limit refused mgetty after {len(window)} starts in {interval} s, fewer than"
-        f" StartLimitBurst={burst}: something else stopped it")
     # The restart that systemd schedules and then refuses counts in NRestarts too.
     assert restarts <= starts + 1, f"{restarts} restarts scheduled for {starts} starts"
     time.sleep(8)
