@@ -101,8 +101,8 @@ options:
   others_after_callback_only:
     description:
       - Make every other entry line of the file (one whose name and column are not those of a present item of
-        O(entries)) usable only right after a callback: its column becomes C(Y). Lines the collection did not
-        write are then no way around callback-only.
+        O(entries)) usable only right after a callback, by setting its column to C(Y). Lines the collection did
+        not write are then no way around callback-only.
       - Lines that run one of O(others_exempt_programs) keep their column.
       - Needs a format version 2 file (O(version=2)).
     type: bool
