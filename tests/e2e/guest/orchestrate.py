@@ -407,11 +407,12 @@ def scenario(cfg: dict, sc: dict) -> None:
 
 
 def local_pppd(cfg: dict, sc: dict) -> None:
-    """Local users start pppd themselves with the ppplogin shell's peer file, over a pty link to a
-    root pppd (in the caller's namespace) that does not authenticate itself: none gets a link.
+    """Local users start pppd themselves, without a call, over a pty link to a root pppd (in the
+    caller's namespace) that does not authenticate itself, asking for a LAN address: none gets a link.
 
-    The attackers: a member of Debian's dip group who is no PPP account, and a PPP account. Root doing
-    the same with `noauth` is the control: it must get a link, so the rig itself can link."""
+    The attackers: a member of Debian's dip group who is no PPP account (Debian's pppd is root:dip
+    4754), and a PPP account. Root doing the same with `noauth` is the control: it must get a link,
+    so the rig itself can link."""
     name = sc['name']
     note(f'==== attack {name}')
     sh(['useradd', '--create-home', '--groups', 'dip', sc['dip_user']], check_rc=True)
@@ -426,8 +427,7 @@ def local_pppd(cfg: dict, sc: dict) -> None:
         peer = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[1], *common, 'noauth', 'nodetach',
                                            'noipdefault'], 'caller'),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        cmd = ['/usr/sbin/pppd', link.paths[0], 'call', 'dialin-ppplogin', *common, *extra,
-               f'{server_ip}:{attacker_ip}']
+        cmd = ['/usr/sbin/pppd', link.paths[0], 'nodetach', *common, *extra, f'{server_ip}:{attacker_ip}']
         if user:
             cmd = ['setpriv', '--reuid', user, '--regid', user, '--init-groups', *cmd]
         attacker = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -451,7 +451,7 @@ def local_pppd(cfg: dict, sc: dict) -> None:
         RESULTS.setdefault('attacks', []).append({'name': name, 'who': label, 'link': up,
                                                   'rc': attacker.returncode, 'output': outs[0][-800:]})
         if user:
-            check(f'{name}: {label} runs pppd with the ppplogin peer file and gets no link', not up, detail)
+            check(f'{name}: {label} runs pppd to a peer that does not authenticate and gets no link', not up, detail)
         else:
             check(f'{name}: {label} gets a link over the same rig', up, detail)
 
