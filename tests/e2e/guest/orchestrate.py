@@ -416,7 +416,8 @@ def local_pppd(cfg: dict, sc: dict) -> None:
     name = sc['name']
     note(f'==== attack {name}')
     sh(['useradd', '--create-home', '--groups', 'dip', sc['dip_user']], check_rc=True)
-    common = ['38400', 'local', 'nocrtscts', 'nolock', 'lcp-echo-interval', '0', 'noccp']
+    # Options any user may give (nolock, for one, is root's).
+    common = ['38400', 'local', 'nocrtscts', 'lcp-echo-interval', '0', 'noccp']
     server_ip, attacker_ip = cfg['server_ppp_ip'], sc['attacker_ip']
     attempts = [('root (control, noauth)', None, ['noauth']), (f'{sc["dip_user"]} (dip, no PPP account)', sc['dip_user'], []),
                 (f'{sc["ppp_user"]} (PPP account)', sc['ppp_user'], [])]
@@ -424,12 +425,13 @@ def local_pppd(cfg: dict, sc: dict) -> None:
         link = PtyLink()
         if user:
             os.chown(link.paths[0], pwd.getpwnam(user).pw_uid, -1)
-        peer = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[1], *common, 'noauth', 'nodetach',
+        peer = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[1], *common, 'nolock', 'noauth', 'nodetach',
                                            'noipdefault'], 'caller'),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         cmd = ['/usr/sbin/pppd', link.paths[0], 'nodetach', *common, *extra, f'{server_ip}:{attacker_ip}']
         if user:
-            cmd = ['setpriv', '--reuid', user, '--regid', user, '--init-groups', *cmd]
+            # runuser drops root's capabilities (setpriv would keep CAP_DAC_OVERRIDE).
+            cmd = ['runuser', '-u', user, '--', *cmd]
         attacker = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
         def linked():
@@ -452,6 +454,9 @@ def local_pppd(cfg: dict, sc: dict) -> None:
                                                   'rc': attacker.returncode, 'output': outs[0][-800:]})
         if user:
             check(f'{name}: {label} runs pppd to a peer that does not authenticate and gets no link', not up, detail)
+            # And for the reason the defence gives: no pppd at all, or pppd demanding authentication.
+            reason = sc['refusals'][user]
+            check(f'{name}: {label} is refused by {reason!r}', reason in outs[0], detail)
         else:
             check(f'{name}: {label} gets a link over the same rig', up, detail)
 
