@@ -172,6 +172,10 @@ def mgetty_errors(values):
                           % (label, _json(speed), _json(rings)))
         if _has_newline(port.get('init_chat', '')):
             errors.append('%s: init_chat must be a single line.' % label)
+        modem_types = values.get('_modem_types')
+        if modem_types is not None and port.get('modem_type', 'hayes') not in modem_types:
+            errors.append('%s: modem_type must be one of %s (got %s).'
+                          % (label, ', '.join(modem_types), _json(port.get('modem_type'))))
         inittab_id = port.get('inittab_id', 'x')
         if isinstance(inittab_id, int) and not isinstance(inittab_id, bool):
             inittab_id = to_text(inittab_id)
@@ -297,6 +301,14 @@ def server_errors(values):
                 lines.append(line)
     if lines:
         errors.append('server_callback_users: lines %s are not in server_ports (%s).' % (_json(lines), _json(devices)))
+    speeds = []
+    for port in ports:
+        if _int(port.get('speed', 38400)) not in speeds:
+            speeds.append(_int(port.get('speed', 38400)))
+    if callback_users and len(speeds) > 1:
+        errors.append('server_ports: every port needs the same speed when there are server_callback_users: the'
+                      ' callback program has one speed for all lines (callback.config speed); got %s.'
+                      % _json(dict((port.get('device', ''), port.get('speed', 38400)) for port in ports)))
     remote_ips = [port.get('remote_ip', '') for port in ports]
     if _repeated(remote_ips):
         errors.append('server_ports: remote_ip must differ between ports (got %s).' % _json(remote_ips))
