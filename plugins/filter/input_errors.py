@@ -156,6 +156,21 @@ def modem_errors(values):
     return errors
 
 
+def _consoles(lines):
+    """Console tty names from grep -H lines of /proc/cmdline and /sys/class/tty/console/active,
+    each with where it was read: {'ttyS0': ['console=ttyS0 on /proc/cmdline']}."""
+    found = {}
+    for line in lines:
+        path, dummy, text = to_text(line).partition(':')
+        if path.endswith('cmdline'):
+            for name in re.findall(r'(?:^|\s)console=(?:/dev/)?([^,\s]+)', text):
+                found.setdefault(name, []).append('console=%s on %s' % (name, path))
+        else:
+            for name in text.split():
+                found.setdefault(name, []).append('active console in %s' % path)
+    return found
+
+
 def mgetty_errors(values):
     errors = []
     if values.get('_respawn_method') not in ('systemd', 'inittab', 'none'):
@@ -187,6 +202,14 @@ def mgetty_errors(values):
                 or any(_has_newline(value) for value in options.values())):
             errors.append('%s: mgetty_options keys must be lower-case mgetty.config keywords and its values'
                           ' single lines.' % label)
+    consoles = _consoles(values.get('_consoles') or [])
+    for i, port in ports:
+        device = port.get('device')
+        if device in consoles:
+            errors.append('%s: %s is a kernel console (%s): the kernel and a getty for its console would fight'
+                          ' mgetty over the modem; remove console=%s from the kernel command line and reboot, or'
+                          ' use another port in mgetty_ports (server_ports).'
+                          % (_label('mgetty_ports', i, port), device, ', '.join(consoles[device]), device))
     devices = [port.get('device', '') for i, port in ports]
     ids = [port['inittab_id'] for i, port in ports if 'inittab_id' in port]
     if _repeated(devices) or _repeated(ids):
