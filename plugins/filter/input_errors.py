@@ -164,6 +164,21 @@ def modem_errors(values):
     return errors
 
 
+def _consoles(lines):
+    """Console tty names from grep -H lines of /proc/cmdline and /sys/class/tty/console/active,
+    each with where it was read: {'ttyS0': ['console=ttyS0 on /proc/cmdline']}."""
+    found = {}
+    for line in lines:
+        path, dummy, text = to_text(line).partition(':')
+        if path.endswith('cmdline'):
+            for name in re.findall(r'(?:^|\s)console=(?:/dev/)?([^,\s]+)', text):
+                found.setdefault(name, []).append('console=%s on %s' % (name, path))
+        else:
+            for name in text.split():
+                found.setdefault(name, []).append('active console in %s' % path)
+    return found
+
+
 def mgetty_errors(values):
     errors = []
     if values.get('_respawn_method') not in ('systemd', 'inittab', 'none'):
@@ -180,6 +195,10 @@ def mgetty_errors(values):
                           % (label, _json(speed), _json(rings)))
         if _has_newline(port.get('init_chat', '')):
             errors.append('%s: init_chat must be a single line.' % label)
+        modem_types = values.get('_modem_types')
+        if modem_types is not None and port.get('modem_type', 'hayes') not in modem_types:
+            errors.append('%s: modem_type must be one of %s (got %s).'
+                          % (label, ', '.join(modem_types), _json(port.get('modem_type'))))
         inittab_id = port.get('inittab_id', 'x')
         if isinstance(inittab_id, int) and not isinstance(inittab_id, bool):
             inittab_id = to_text(inittab_id)
@@ -191,6 +210,14 @@ def mgetty_errors(values):
                 or any(_has_newline(value) for value in options.values())):
             errors.append('%s: mgetty_options keys must be lower-case mgetty.config keywords and its values'
                           ' single lines.' % label)
+    consoles = _consoles(values.get('_consoles') or [])
+    for i, port in ports:
+        device = port.get('device')
+        if device in consoles:
+            errors.append('%s: %s is a kernel console (%s): the kernel and a getty for its console would fight'
+                          ' mgetty over the modem; remove console=%s from the kernel command line and reboot, or'
+                          ' use another port in mgetty_ports (server_ports).'
+                          % (_label('mgetty_ports', i, port), device, ', '.join(consoles[device]), device))
     devices = [port.get('device', '') for i, port in ports]
     ids = [port['inittab_id'] for i, port in ports if 'inittab_id' in port]
     if _repeated(devices) or _repeated(ids):
@@ -320,6 +347,14 @@ def server_errors(values):
                 lines.append(line)
     if lines:
         errors.append('server_callback_users: lines %s are not in server_ports (%s).' % (_json(lines), _json(devices)))
+    speeds = []
+    for port in ports:
+        if _int(port.get('speed', 38400)) not in speeds:
+            speeds.append(_int(port.get('speed', 38400)))
+    if callback_users and len(speeds) > 1:
+        errors.append('server_ports: every port needs the same speed when there are server_callback_users: the'
+                      ' callback program has one speed for all lines (callback.config speed); got %s.'
+                      % _json(dict((port.get('device', ''), port.get('speed', 38400)) for port in ports)))
     remote_ips = [port.get('remote_ip', '') for port in ports]
     if _repeated(remote_ips):
         errors.append('server_ports: remote_ip must differ between ports (got %s).' % _json(remote_ips))

@@ -22,11 +22,25 @@ description:
       real device. A lock held by a live process fails the task (the module never opens a line another
       process holds), unless that process is one of O(allowed_holders); the port is then in use by
       the dial-in service itself, reported as RV(in_use), and neither opened nor probed. A stale lock
-      (its process is gone) is reported and left in place;
+      (its process is gone) is reported and, without O(probe=true), left in place;
     - it is a terminal (C(isatty) on a descriptor opened non-blocking, so it never waits for carrier).
-  - With O(probe=true) it then sets the line raw 8N1 at O(speed) with CLOCAL, sends C(AT), expects C(OK)
+  - With O(probe=true) it first takes the line's UUCP lock the way mgetty 1.2.1 does (C(locks.c)), with a
+    temporary file C(LCK..TM.*) in O(lock_dir) holding its PID as ten ASCII digits and a newline
+    (C(%10d\n), as Debian's build writes them, ASCII and not binary), then C(link) to C(LCK..NAME), which fails when
+    the file exists, so two programs never both get the line. It locks the real device's name and, when
+    O(path) is a link, the link's name too. A lock file in the way whose PID is dead is stale; it is removed
+    (as mgetty, pppd and callback do) and the link is tried again. A lock taken by a live process between
+    the check above and this step means the line is busy; the line is not opened nor probed, RV(probe.skipped)
+    names the holder, and the task fails only with O(probe_required=true).
+  - Holding the lock, it sets the line raw 8N1 at O(speed) with CLOCAL, sends C(AT), expects C(OK)
     within O(timeout) seconds, sends C(ATI) and returns the identity lines the modem answers with.
-  - Nothing is ever changed; check mode behaves the same.
+    An mgetty waiting on the line sees the lock when the modem's answers wake it up, closes the line and
+    waits until the lock is gone (its C(dialout) state), then exits and is respawned; without the lock it
+    would read the answers itself and exit with "Junk on the line".
+  - The probe's lock files are removed when it ends, also on a timeout, an error, or C(SIGTERM), C(SIGHUP)
+    or C(SIGINT) (turned into a failure). Only a C(SIGKILL) can leave one behind, and its PID is then dead,
+    a stale lock that every UUCP program, this module included, removes.
+  - Nothing else is changed (the result's C(changed) is always false); check mode behaves the same.
 author:
   - dialin.callback maintainers (@dialin)
 extends_documentation_fragment:
@@ -42,8 +56,16 @@ options:
     default: /dev/modem
   probe:
     description:
-      - Talk to the modem (C(AT), then C(ATI)). Only when no lock is held on the port; do not probe a
-        port an mgetty is waiting on.
+      - Talk to the modem (C(AT), then C(ATI)), holding the line's UUCP lock while it talks.
+      - Only when no live process holds the port's lock; otherwise the probe is skipped (see
+        O(probe_required)).
+    type: bool
+    default: false
+  probe_required:
+    description:
+      - With O(probe=true), fail when the probe cannot be done because a live process holds the port's
+        lock (one of O(allowed_holders), or any process that took the lock just before the probe).
+      - When false, the probe is skipped, RV(probe.skipped) says why and the task does not fail for it.
     type: bool
     default: false
   timeout:
@@ -88,6 +110,13 @@ EXAMPLES = r'''
 - name: Check a port mgetty may be answering on (a call or the modem's set-up holds its lock)
   dialin.callback.modem_port:
     path: /dev/ttyS1
+    allowed_holders: [mgetty, callback, login, pppd]
+
+- name: Probe a modem that must answer now; fail when the line is busy
+  dialin.callback.modem_port:
+    path: /dev/ttyS1
+    probe: true
+    probe_required: true
     allowed_holders: [mgetty, callback, login, pppd]
 '''
 
@@ -158,7 +187,17 @@ probe:
       description: Lines the modem sent in answer to C(ATI), without the echo and C(OK).
       type: list
       elements: str
-  sample: {ok: true, response: "AT\r\r\nOK\r\n", identity: ["56000", "U.S. Robotics"]}
+    lock_files:
+      description:
+        - The UUCP lock files the probe held while it talked (removed since); empty when it did not probe.
+      type: list
+      elements: str
+    skipped:
+      description:
+        - Why the probe was not done although O(probe=true) (the lock holder's PID and name), else null.
+      type: str
+  sample: {ok: true, response: "AT\r\r\nOK\r\n", identity: ["56000", "U.S. Robotics"],
+           lock_files: [/var/lock/LCK..ttyS1], skipped: null}
 '''
 
 import errno
@@ -167,6 +206,8 @@ import re
 import select
 import stat
 import struct
+import signal
+import tempfile
 import termios
 import time
 
@@ -174,10 +215,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 
-def read_lock_pid(lock_path):
-    """Return the PID stored in a UUCP lock file, or None if unreadable."""
-    with open(lock_path, 'rb') as f:
-        data = f.read(128)
+def parse_lock_pid(data):
+    """Return the PID stored in the bytes of a UUCP lock file, or None."""
     # A binary lock is a native 4-byte int. A PID is below 2**22, so one of its bytes is NUL, which
     # an ASCII lock never has: without this test a binary PID such as 2359 (b'7\t\0\0') would read
     # as the ASCII PID 7.
@@ -187,6 +226,12 @@ def read_lock_pid(lock_path):
     if re.match(br'^[0-9]+$', text):
         return int(text)
     return None
+
+
+def read_lock_pid(lock_path):
+    """Return the PID stored in a UUCP lock file, or None if unreadable."""
+    with open(lock_path, 'rb') as f:
+        return parse_lock_pid(f.read(128))
 
 
 def pid_alive(pid):
@@ -232,6 +277,94 @@ def driver_of(device, sys_root='/sys'):
             return os.path.basename(driver)
         dev = os.path.dirname(dev)
     return os.path.basename(driver)
+
+
+# mgetty's temporary lock file is its LOCK format ("/var/lock/LCK..%s") filled with "TM.XXXXXX".
+LOCK_TEMP_PREFIX = 'LCK..TM.'
+# Tries of link() before giving up: each retry follows a lock file that vanished or was stale.
+LOCK_TRIES = 10
+
+
+class ProbeInterrupted(Exception):
+    """A signal that ends the probe; raised so that the lock files are removed on the way out."""
+
+
+def lock_contents(pid):
+    """HDB (ASCII) lock contents, as mgetty's lock_write_pid() writes them without LOCKS_BINARY."""
+    return ('%10d\n' % pid).encode('ascii')
+
+
+def remove_stale_lock(lock_path, pid):
+    """Remove lock_path if it still is the file whose dead PID was read (not a fresh lock since)."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            return
+        raise
+    try:
+        inode = os.fstat(fd).st_ino
+        still_stale = parse_lock_pid(os.read(fd, 128)) == pid
+    finally:
+        os.close(fd)
+    try:
+        if still_stale and os.stat(lock_path).st_ino == inode:
+            os.unlink(lock_path)
+    except OSError as e:
+        if e.errno != errno.ENOENT:
+            raise
+
+
+def take_lock(lock_dir, lock_path, module):
+    """Take the UUCP lock lock_path atomically, as mgetty's do_makelock() does.
+
+    Returns None once the lock is ours, else a dict (path, pid, holder) of the live process that
+    holds it (pid None: a lock file whose contents are no PID, which mgetty would not take either).
+    """
+    fd, temp = tempfile.mkstemp(prefix=LOCK_TEMP_PREFIX, dir=lock_dir)
+    try:
+        try:
+            os.write(fd, lock_contents(os.getpid()))
+            os.fchmod(fd, 0o644)
+        finally:
+            os.close(fd)
+        for dummy in range(LOCK_TRIES):
+            try:
+                os.link(temp, lock_path)
+                return None
+            except OSError as e:
+                if e.errno != errno.EEXIST:
+                    raise
+            try:
+                pid = read_lock_pid(lock_path)
+            except (IOError, OSError) as e:
+                if e.errno == errno.ENOENT:  # released in between: try again
+                    continue
+                raise
+            if pid is None:
+                return dict(path=lock_path, pid=None, holder=None)
+            if pid_alive(pid):
+                return dict(path=lock_path, pid=pid, holder=process_name(pid))
+            module.warn('removed stale lock file %s (PID %d is gone) to take the line for the probe'
+                        % (lock_path, pid))
+            remove_stale_lock(lock_path, pid)
+        raise OSError(errno.EAGAIN, 'lock file kept changing', lock_path)
+    finally:
+        os.unlink(temp)
+
+
+def release_lock(lock_path):
+    """Remove lock_path if it holds this process's PID (never another program's lock)."""
+    try:
+        if read_lock_pid(lock_path) == os.getpid():
+            os.unlink(lock_path)
+    except (IOError, OSError) as e:
+        if e.errno != errno.ENOENT:
+            raise
+
+
+def _interrupt(signum, frame):
+    raise ProbeInterrupted('interrupted by signal %d' % signum)
 
 
 class Probe(object):
@@ -303,6 +436,7 @@ def main():
             speed=dict(type='int', default=38400),
             lock_dir=dict(type='path', default='/var/lock'),
             allowed_holders=dict(type='list', elements='str', default=[]),
+            probe_required=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -311,7 +445,7 @@ def main():
     result = dict(changed=False, device=None, link_target=None, is_char_device=False,
                   is_tty=False, in_use=False, driver=None,
                   lock=dict(path=None, pid=None, alive=False, stale=False, holder=None),
-                  probe=dict(ok=None, response=None, identity=[]))
+                  probe=dict(ok=None, response=None, identity=[], lock_files=[], skipped=None))
 
     if p['timeout'] <= 0:
         module.fail_json(msg='timeout must be greater than 0, got %s' % p['timeout'], **result)
@@ -335,7 +469,8 @@ def main():
     result['driver'] = driver_of(device)
 
     names = []
-    for name in (os.path.basename(path), os.path.basename(device)):
+    # The real device's name first: the one mgetty, callback and pppd lock.
+    for name in (os.path.basename(device), os.path.basename(path)):
         if name not in names:
             names.append(name)
     for name in names:
@@ -361,11 +496,78 @@ def main():
                 # The service's own line (mgetty waiting, a call, a callback): never touched.
                 result['in_use'] = True
                 result['is_tty'] = None
+                skip_probe(module, result, 'the line is in use: locked by PID %d (%s), lock file %s'
+                           % (pid, holder, lock_path))
                 module.exit_json(**result)
             module.fail_json(msg='%s is locked by PID %d%s (lock file %s)'
                                  % (path, pid, ' (%s)' % holder if holder else '', lock_path), **result)
-        module.warn('stale lock file %s (PID %d is gone); left in place' % (lock_path, pid))
+        if not p['probe']:
+            # With the probe, take_lock removes it to take the line, and says so.
+            module.warn('stale lock file %s (PID %d is gone); left in place' % (lock_path, pid))
 
+    lock_files = result['probe']['lock_files']
+    interrupted = None
+    old_handlers = {}
+    if p['probe']:
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            old_handlers[signum] = signal.signal(signum, _interrupt)
+    try:
+        if p['probe']:
+            take_probe_locks(module, names, lock_files, result)
+        check_tty_and_probe(module, path, device, p, result)
+    except ProbeInterrupted as e:
+        interrupted = to_native(e)
+    finally:
+        # Also on exit_json/fail_json (SystemExit): the lock files go before the process does.
+        for lock_path in reversed(lock_files):
+            release_lock(lock_path)
+        for signum, handler in old_handlers.items():
+            signal.signal(signum, handler)
+    if interrupted:
+        module.fail_json(msg='probe of %s %s; its lock files were removed' % (device, interrupted), **result)
+    module.exit_json(**result)
+
+
+def skip_probe(module, result, reason):
+    """The line is held by a live process: no probe; a failure only when the probe is required."""
+    if not module.params['probe']:
+        return
+    result['probe']['skipped'] = reason
+    if module.params['probe_required']:
+        module.fail_json(msg='%s was not probed: %s' % (result['device'], reason), **result)
+
+
+def take_probe_locks(module, names, lock_files, result):
+    """Take LCK..NAME for each name; on a live holder, report it and end the module without probing."""
+    lock_dir = module.params['lock_dir']
+    for name in names:
+        lock_path = os.path.join(lock_dir, 'LCK..%s' % name)
+        # Listed before it is taken, so that a signal right after link() still removes it
+        # (release_lock removes only a lock that holds this process's PID).
+        lock_files.append(lock_path)
+        try:
+            holder = take_lock(lock_dir, lock_path, module)
+        except (IOError, OSError) as e:
+            lock_files.pop()
+            module.fail_json(msg='cannot take the lock %s for the probe: %s' % (lock_path, to_native(e)),
+                             **result)
+        if holder is None:
+            continue
+        lock_files.pop()
+        result['lock'] = dict(path=lock_path, pid=holder['pid'], alive=holder['pid'] is not None,
+                              stale=False, holder=holder['holder'])
+        result['in_use'] = holder['holder'] is not None and holder['holder'] in module.params['allowed_holders']
+        result['is_tty'] = None
+        if holder['pid'] is None:
+            reason = 'lock file %s appeared and holds no PID this module can read' % lock_path
+        else:
+            reason = 'the line was locked just before the probe by PID %d%s, lock file %s' % (
+                holder['pid'], ' (%s)' % holder['holder'] if holder['holder'] else '', lock_path)
+        skip_probe(module, result, reason)
+        module.exit_json(**result)
+
+
+def check_tty_and_probe(module, path, device, p, result):
     flags = os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK
     try:
         fd = os.open(device, flags)
@@ -379,7 +581,6 @@ def main():
             run_probe(module, fd, p, result)
     finally:
         os.close(fd)
-    module.exit_json(**result)
 
 
 def run_probe(module, fd, p, result):

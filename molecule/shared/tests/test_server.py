@@ -7,6 +7,7 @@ import shlex
 import time
 
 import pytest
+import yaml
 
 CALLER = "/usr/local/lib/dialin-test/caller.py"
 CALLER_LINE = "/run/modememu/caller"
@@ -83,6 +84,8 @@ def test_callback_config(host):
     assert re.search(r"^delay 1$", f.content_string, re.M)
     assert re.search(r"^delay-randomize 0$", f.content_string, re.M)
     assert re.search(r"^dial-prefix ATD$", f.content_string, re.M)
+    # The port's speed (server_ports), one for all lines.
+    assert re.search(r"^speed 38400$", f.content_string, re.M)
 
 
 def test_callback_program_is_root_only(host):
@@ -92,11 +95,21 @@ def test_callback_program_is_root_only(host):
     assert (owner, group, int(mode, 8), path) == ("root", "root", 0o700, "/usr/sbin/callback")
 
 
+def default_init_chat():
+    """The mgetty role's init chat for modem_type hayes (the scenarios set no init_chat)."""
+    role_vars = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "mgetty", "vars", "main.yml")
+    with open(role_vars) as f:
+        return yaml.safe_load(f)["__mgetty_init_chats"]["hayes"]
+
+
 def test_mgetty_config_has_the_port_section(host):
     content = host.file("/etc/mgetty/mgetty.config").content_string
     section = content.split("\nport ttyS1\n", 1)[1]
+    chat = default_init_chat()
+    # Hardware flow control set explicitly (&K3), DTR drop keeps the settings (&D2).
+    assert "&K3" in chat and "&D2" in chat
     for line in ("speed 38400", "data-only yes", "toggle-dtr no", "rings 1",
-                 "fido-send-emsi no", 'init-chat "" ATZ OK'):
+                 "fido-send-emsi no", "init-chat " + chat):
         assert re.search("^" + re.escape(line) + "$", section, re.M), line
     assert re.search(r"^port-mode 0660$", content, re.M)
 
@@ -148,6 +161,8 @@ def test_ppp_options(host):
     assert not {"noauth", "allow-ip"} & {line.split()[0] for line in options if line.strip()}
     tty = host.file("/etc/ppp/options.ttyS1").content_string.splitlines()
     assert "192.168.1.1:192.168.1.2" in tty
+    # The port's speed, the same as mgetty's.
+    assert "38400" in tty
 
 
 def test_ppp_account(host):

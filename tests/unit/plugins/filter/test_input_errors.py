@@ -23,6 +23,10 @@ GOOD = {
         'mgetty_ports': [PORT], 'mgetty_login_config_version': 2, 'mgetty_callback_only': True,
         'mgetty_refuse_program': '/bin/false', 'mgetty_autoppp_args': ['auth', '-chap', '+pap', 'login', 'nodetach'],
         'mgetty_port_mode': '0660', '_respawn_method': 'systemd', '_service_mgr': 'systemd',
+        '_modem_types': ['hayes', 'usrobotics'],
+        # grep -H of /proc/cmdline and /sys/class/tty/console/active: consoles, none on a port.
+        '_consoles': ['/proc/cmdline:quiet console=tty0 console=ttyS0,115200n8',
+                      '/sys/class/tty/console/active:tty0 ttyS0'],
     },
     'callback': {
         'callback_users': [{'name': 'call', 'number': '0W5550100', 'lines': ['ttyS1']}],
@@ -82,6 +86,12 @@ BAD = [
     ('mgetty', {'mgetty_autoppp_args': ['auth', 'a b']}, ['mgetty_autoppp_args']),
     ('mgetty', {'mgetty_autoppp_args': ['x'] * 9}, ['mgetty_autoppp_args', 'at most 8']),
     ('mgetty', {'mgetty_port_mode': '0661'}, ['mgetty_port_mode', 'others']),
+    ('mgetty', {'mgetty_ports__0': {'modem_type': 'zyxel'}}, ['mgetty_ports[0]', 'modem_type', '"zyxel"', 'hayes']),
+    ('mgetty', {'_consoles': ['/proc/cmdline:quiet console=ttyS1,115200n8']},
+     ['mgetty_ports[0] ("ttyS1")', 'kernel console (console=ttyS1 on /proc/cmdline)', 'server_ports']),
+    ('mgetty', {'_consoles': ['/proc/cmdline:console=/dev/ttyS1']}, ['mgetty_ports[0]', 'console=ttyS1']),
+    ('mgetty', {'_consoles': ['/sys/class/tty/console/active:tty0 ttyS1']},
+     ['mgetty_ports[0]', 'active console in /sys/class/tty/console/active']),
     ('callback', {'callback_users__0': {'name': 'ca ll'}}, ['callback_users[0] ("ca ll")', 'name']),
     ('callback', {'callback_users__0': {'name': '-call'}}, ['callback_users[0]', 'name']),
     ('callback', {'callback_users__0': {'name': '/AutoPPP/'}}, ['callback_users[0]', 'name']),
@@ -130,6 +140,8 @@ BAD = [
     ('server', {'server_ports': [PORT, dict(PORT, device='ttyS2', local_ip='192.168.1.5')]},
      ['server_ports', 'remote_ip']),
     ('server', {'server_callback_users__0': {'name': 'pppuser'}}, ['server_ppp_users', '"pppuser"', 'shadow']),
+    ('server', {'server_ports': [PORT, dict(PORT, device='ttyS2', remote_ip='192.168.1.3', speed=115200)]},
+     ['server_ports', 'same speed', 'callback.config', '"ttyS2": 115200']),
 ]
 
 
@@ -137,6 +149,12 @@ BAD = [
     ('callback', {'callback_program_mode': '700'}),
     ('callback', {'callback_users__0': {'number': '*70,0W555#'}}),
     ('mgetty', {'mgetty_ports__0': {'inittab_id': 12}}),
+    ('mgetty', {'mgetty_ports__0': {'modem_type': 'usrobotics'}}),
+    ('mgetty', {'_consoles': ['/proc/cmdline:console=ttyS10']}),
+    ('mgetty', {'_consoles': []}),
+    ('server', {'server_callback_users': [],
+                'server_ports': [PORT, dict(PORT, device='ttyS2', remote_ip='192.168.1.3', speed=115200)]}),
+    ('server', {'server_ports': [dict(PORT, speed='38400'), dict(PORT, device='ttyS2', remote_ip='192.168.1.3')]}),
     ('mgetty', {'mgetty_login_config_version': '1', 'mgetty_callback_only': False}),
     ('modem', {'modem_ports__0': {'link': None}}),
     ('modem', {'modem_port_mode': '660'}),

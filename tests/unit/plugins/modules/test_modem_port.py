@@ -8,10 +8,13 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
 import os
 import select
+import signal
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -23,13 +26,18 @@ from ansible_collections.dialin.callback.plugins.modules import modem_port
 class Responder(threading.Thread):
     """Plays a Hayes modem on the master side of a pty."""
 
-    def __init__(self, master, mode):
+    def __init__(self, master, mode, delay=0, watched_lock=None):
         super(Responder, self).__init__()
         self.daemon = True
         self.master = master
         self.mode = mode
         self.received = b''
         self.stop = threading.Event()
+        # A slow modem answers each command after *delay* seconds. With *watched_lock*, the lock
+        # file's contents (None: no file) are recorded as each command arrives, as (command, contents).
+        self.delay = delay
+        self.watched_lock = watched_lock
+        self.locks_seen = []
 
     def run(self):
         buf = b''
@@ -45,6 +53,14 @@ class Responder(threading.Thread):
             buf += data
             while b'\r' in buf:
                 cmd, buf = buf.split(b'\r', 1)
+                if self.watched_lock:
+                    try:
+                        with open(self.watched_lock, 'rb') as f:
+                            self.locks_seen.append((cmd.strip(), f.read()))
+                    except IOError:
+                        self.locks_seen.append((cmd.strip(), None))
+                if self.delay:
+                    time.sleep(self.delay)
                 self.answer(cmd.strip())
 
     def answer(self, cmd):
@@ -80,10 +96,11 @@ def pty_pair():
 
 
 @pytest.fixture
-def modem(pty_pair, request):
+def modem(pty_pair, request, tmp_path):
+    """A modem on a pty; the responder records the lock LCK..<pty number> in tmp_path as each command arrives."""
     mode = getattr(request, 'param', 'ok')
     master, slave, name = pty_pair
-    r = Responder(master, mode)
+    r = Responder(master, mode, watched_lock=str(tmp_path / ('LCK..%s' % os.path.basename(name))))
     r.start()
     yield name, r
     r.stop.set()
@@ -148,6 +165,9 @@ def test_probe_no_answer(run_module, modem, tmp_path):
     assert elapsed < 2.0
     assert res['probe']['ok'] is False
     assert responder.received == b'AT\r'
+    # Held while it waited, removed after the timeout.
+    assert responder.locks_seen == [(b'AT', our_lock())]
+    assert lock_dir_entries(tmp_path) == []
 
 
 @pytest.mark.parametrize('modem', ['garbage'], indirect=True)
@@ -271,8 +291,86 @@ def test_lock_of_another_holder_fails_naming_it(run_module, modem, tmp_path):
         child.wait()
 
 
-def test_stale_lock_reported_and_kept(run_module, modem, tmp_path):
-    name, dummy = modem
+def test_stale_lock_reported_and_kept_without_probe(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    child = subprocess.Popen(['true'])
+    child.wait()
+    lock = write_lock(tmp_path, os.path.basename(name), child.pid)
+    res = run(run_module, path=name, lock_dir=str(tmp_path))
+    assert not res.failed, res
+    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None)
+    assert res['probe']['lock_files'] == []
+    assert os.path.exists(lock)
+    assert any('stale' in w and 'left in place' in w for w in res.get('warnings', []))
+
+
+def our_lock():
+    return ('%10d\n' % os.getpid()).encode()
+
+
+def lock_dir_entries(tmp_path):
+    return sorted(e for e in os.listdir(str(tmp_path)) if e.startswith('LCK..'))
+
+
+def test_probe_holds_mgettys_lock_while_it_talks(run_module, modem, tmp_path):
+    """A slow modem: each command arrives while the lock holds our PID as mgetty writes it."""
+    name, responder = modem
+    responder.delay = 0.5
+    lock = str(tmp_path / ('LCK..%s' % os.path.basename(name)))
+    res = run(run_module, path=name, probe=True, timeout=3, lock_dir=str(tmp_path))
+    assert not res.failed, res
+    assert res['probe']['ok'] is True
+    # mgetty's lock_write_pid(): sprintf("%10d\n", getpid()), 11 bytes, mode 0644 (checked below).
+    assert responder.locks_seen == [(b'AT', our_lock()), (b'ATI', our_lock())]
+    assert len(our_lock()) == 11
+    assert res['probe']['lock_files'] == [lock]
+    assert res['probe']['skipped'] is None
+    # Gone after, and no temporary file left (mgetty's LCK..TM.* name).
+    assert lock_dir_entries(tmp_path) == []
+
+
+def test_probe_lock_is_mode_0644_and_atomic(tmp_path):
+    """take_lock: the lock appears whole (linked from a finished temporary file), mode 0644."""
+    lock = str(tmp_path / 'LCK..ttyS1')
+    module = Warnings()
+    assert modem_port.take_lock(str(tmp_path), lock, module) is None
+    assert (os.stat(lock).st_mode & 0o777) == 0o644
+    assert os.stat(lock).st_nlink == 1  # the temporary name is gone
+    with open(lock, 'rb') as f:
+        assert f.read() == our_lock()
+    assert lock_dir_entries(tmp_path) == ['LCK..ttyS1']
+    modem_port.release_lock(lock)
+    assert not os.path.exists(lock)
+
+
+class Warnings(object):
+    """What take_lock needs of a module: warn()."""
+
+    def __init__(self):
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+def test_take_lock_leaves_a_live_holders_lock(tmp_path):
+    child = start_sleep()
+    try:
+        lock = write_lock(tmp_path, 'ttyS1', child.pid)
+        holder = modem_port.take_lock(str(tmp_path), lock, Warnings())
+        assert holder == dict(path=lock, pid=child.pid, holder='sleep')
+        with open(lock, 'rb') as f:
+            assert f.read() == ('%10d\n' % child.pid).encode()
+        assert lock_dir_entries(tmp_path) == ['LCK..ttyS1']
+        modem_port.release_lock(lock)  # not ours: kept
+        assert os.path.exists(lock)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_stale_lock_probe_proceeds(run_module, modem, tmp_path):
+    name, responder = modem
     child = subprocess.Popen(['true'])
     child.wait()
     lock = write_lock(tmp_path, os.path.basename(name), child.pid)
@@ -280,8 +378,108 @@ def test_stale_lock_reported_and_kept(run_module, modem, tmp_path):
     assert not res.failed, res
     assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None)
     assert res['probe']['ok'] is True
-    assert os.path.exists(lock)
-    assert any('stale' in w for w in res.get('warnings', []))
+    # The stale lock was replaced by ours for the probe (as mgetty does), then ours removed.
+    assert responder.locks_seen == [(b'AT', our_lock()), (b'ATI', our_lock())]
+    assert lock_dir_entries(tmp_path) == []
+    assert any('removed stale lock file %s (PID %d is gone)' % (lock, child.pid) in w
+               for w in res.get('warnings', []))
+
+
+@pytest.mark.parametrize('binary', [False, True])
+def test_live_allowed_holder_no_probe_holder_reported(run_module, modem, tmp_path, binary):
+    name, responder = modem
+    child = start_sleep()
+    try:
+        lock = write_lock(tmp_path, os.path.basename(name), child.pid, binary)
+        with open(lock, 'rb') as f:
+            before = f.read()
+        res = run(run_module, path=name, probe=True, timeout=1, lock_dir=str(tmp_path),
+                  allowed_holders=['sleep'])
+        assert not res.failed, res
+        assert res['probe']['ok'] is None and res['probe']['lock_files'] == []
+        assert res['probe']['skipped'] == ('the line is in use: locked by PID %d (sleep), lock file %s'
+                                           % (child.pid, lock))
+        assert res['lock']['holder'] == 'sleep' and res['lock']['pid'] == child.pid
+        time.sleep(0.2)
+        assert responder.received == b''
+        with open(lock, 'rb') as f:
+            assert f.read() == before  # the holder's lock untouched
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_live_holder_and_probe_required_fails(run_module, modem, tmp_path):
+    name, responder = modem
+    child = start_sleep()
+    try:
+        lock = write_lock(tmp_path, os.path.basename(name), child.pid)
+        res = run(run_module, path=name, probe=True, probe_required=True, timeout=1,
+                  lock_dir=str(tmp_path), allowed_holders=['sleep'])
+        assert res.failed
+        assert res['msg'] == '%s was not probed: the line is in use: locked by PID %d (sleep), lock file %s' % (
+            name, child.pid, lock)
+        time.sleep(0.2)
+        assert responder.received == b''
+        assert os.path.exists(lock)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_lock_taken_just_before_the_probe(modem, tmp_path):
+    """A live process takes the line between main()'s lock check and the probe's own locking.
+
+    No outside process can be timed into that gap, so this runs the probe's locking step itself
+    (take_probe_locks, real files, a real live holder): it locks the device's name, meets the
+    holder's lock on the link's name, reports the holder and ends the module without probing.
+    """
+    name, responder = modem
+    device_lock = str(tmp_path / ('LCK..%s' % os.path.basename(name)))
+    link = tmp_path / 'modem'
+    os.symlink(name, str(link))
+    child = start_sleep()
+    try:
+        lock = write_lock(tmp_path, 'modem', child.pid)
+        lock_files = []
+        module = ExitRecorder(dict(probe=True, probe_required=False, lock_dir=str(tmp_path),
+                                   allowed_holders=['mgetty']))
+        result = dict(device=name, in_use=False, is_tty=False, lock={},
+                      probe=dict(ok=None, skipped=None, lock_files=lock_files))
+        with pytest.raises(SystemExit):
+            modem_port.take_probe_locks(module, [os.path.basename(name), 'modem'], lock_files, result)
+        assert module.exited == 'exit'
+        assert result['probe']['skipped'] == (
+            'the line was locked just before the probe by PID %d (sleep), lock file %s' % (child.pid, lock))
+        assert result['lock'] == dict(path=lock, pid=child.pid, alive=True, stale=False, holder='sleep')
+        assert result['in_use'] is False and result['is_tty'] is None
+        # The device's lock it had already taken is in lock_files, for main() to release.
+        assert lock_files == [device_lock]
+        with open(device_lock, 'rb') as f:
+            assert f.read() == our_lock()
+        modem_port.release_lock(device_lock)
+        assert lock_dir_entries(tmp_path) == ['LCK..modem']
+        assert responder.received == b''
+    finally:
+        child.kill()
+        child.wait()
+
+
+class ExitRecorder(Warnings):
+    """What take_probe_locks needs of a module: params, warn(), exit_json(), fail_json()."""
+
+    def __init__(self, params):
+        super(ExitRecorder, self).__init__()
+        self.params = params
+        self.exited = None
+
+    def exit_json(self, **result):
+        self.exited = 'exit'
+        raise SystemExit(0)
+
+    def fail_json(self, **result):
+        self.exited = 'fail'
+        raise SystemExit(1)
 
 
 def test_unreadable_lock_content_fails(run_module, pty_pair, tmp_path):
@@ -365,3 +563,31 @@ def test_driver_usb(tmp_path):
 
 def test_driver_none_for_pty(tmp_path):
     assert modem_port.driver_of('/dev/pts/0', str(tmp_path)) is None
+
+
+def test_sigterm_during_the_probe_removes_the_lock(modem, tmp_path):
+    """The module as Ansible runs it, in its own process, stopped by SIGTERM while a slow modem thinks."""
+    name, responder = modem
+    responder.delay = 30
+    args = json.dumps({'ANSIBLE_MODULE_ARGS': dict(path=name, probe=True, timeout=60, lock_dir=str(tmp_path))})
+    proc = subprocess.Popen([sys.executable, modem_port.__file__, args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lock = str(tmp_path / ('LCK..%s' % os.path.basename(name)))
+        deadline = time.monotonic() + 20
+        while not responder.locks_seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # The module is waiting for the answer to AT, holding the lock with its own PID.
+        assert responder.locks_seen == [(b'AT', ('%10d\n' % proc.pid).encode())]
+        assert os.path.exists(lock)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    result = json.loads(out)
+    assert result['failed'] is True, (out, err)
+    assert result['msg'] == 'probe of %s interrupted by signal %d; its lock files were removed' % (
+        name, signal.SIGTERM)
+    assert lock_dir_entries(tmp_path) == []
