@@ -407,8 +407,9 @@ def scenario(cfg: dict, sc: dict) -> None:
 
 
 def local_pppd(cfg: dict, sc: dict) -> None:
-    """Local users start pppd themselves, without a call, over a pty link to a root pppd (in the
-    caller's namespace) that does not authenticate itself, asking for a LAN address: none gets a link.
+    """Local users start pppd themselves over a pty link to a root pppd (in the caller's namespace)
+    that does not authenticate itself, asking for a LAN address: none gets a link. The member of dip
+    calls the peer file the ppplogin shell used to start pppd with (it held noauth).
 
     The attackers: a member of Debian's dip group who is no PPP account (Debian's pppd is root:dip
     4754), and a PPP account. Root doing the same with `noauth` is the control: it must get a link,
@@ -419,8 +420,9 @@ def local_pppd(cfg: dict, sc: dict) -> None:
     # Options any user may give (nolock, for one, is root's).
     common = ['38400', 'local', 'nocrtscts', 'lcp-echo-interval', '0', 'noccp']
     server_ip, attacker_ip = cfg['server_ppp_ip'], sc['attacker_ip']
-    attempts = [('root (control, noauth)', None, ['noauth']), (f'{sc["dip_user"]} (dip, no PPP account)', sc['dip_user'], []),
-                (f'{sc["ppp_user"]} (PPP account)', sc['ppp_user'], [])]
+    attempts = [('root (control, noauth)', None, ['noauth']),
+                (f'{sc["dip_user"]} (dip, no PPP account)', sc['dip_user'], sc['attack_args'][sc['dip_user']]),
+                (f'{sc["ppp_user"]} (PPP account)', sc['ppp_user'], sc['attack_args'][sc['ppp_user']])]
     for label, user, extra in attempts:
         link = PtyLink()
         if user:
