@@ -269,7 +269,7 @@ def server_dials(host):
 
 def rate_limit_refusals(host, login):
     """The gate's syslog lines refusing login's callback: the journal (systemd), or auth.log, where
-    the syslog daemon of a sysvinit host (rsyslog, see prepare.yml) writes facility auth."""
+    the syslog daemon of a sysvinit host (inetutils-syslogd, see prepare.yml) writes facility auth."""
     logs = host.run("journalctl -q -o cat -t dialin-callback 2>/dev/null; "
                     "grep -h dialin-callback /var/log/auth.log 2>/dev/null").stdout
     return [line for line in logs.splitlines() if f"callback refused: login={login} " in line]
