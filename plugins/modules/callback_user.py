@@ -102,7 +102,7 @@ options:
         C(@) (mgetty replaces it with the login name), then the arguments of the callback program.
       - The gate must run O(program) itself, with the arguments after the login name.
       - Lines whose program is O(program) are callback entries too, and are rewritten to run the gate.
-        Lines written through another gate are not recognised: name it here, or remove them first.
+        Lines written through another gate are not recognised; name that gate here, or remove them first.
       - Unset, the entries run O(program) directly.
     type: path
   program_args:

@@ -105,8 +105,8 @@ def test_callback_program_is_root_only(host):
 def test_callback_gate_is_root_only(host):
     gate = host.file(CALLBACK_GATE)
     assert (gate.user, gate.group, gate.mode) == ("root", "root", 0o700)
-    assert re.search(r"^LIMIT = 2$", gate.content_string, re.M)
-    assert re.search(r"^WINDOW = 3600$", gate.content_string, re.M)
+    assert re.search(r"^LIMIT=2$", gate.content_string, re.M)
+    assert re.search(r"^WINDOW=3600$", gate.content_string, re.M)
     state = host.file("/var/lib/dialin-callback")
     assert (state.is_directory, state.user, state.mode) == (True, "root", 0o700)
 
