@@ -121,7 +121,7 @@ def test_runs_callback_with_the_other_arguments_up_to_the_limit(gate):
     assert len(times) == 2 and all(abs(t - time.time()) < 60 for t in times)
     messages = gate.messages()
     assert len(messages) == 2
-    assert messages[0].startswith('<38>') and ' dialin-callback[' in messages[0]
+    assert messages[0].startswith('<38>') and ' dialin-callback: ' in messages[0]
     assert 'callback allowed: login=call line=' in messages[0] and '(1 of 2 in 3600 s)' in messages[0]
 
 
