@@ -81,6 +81,8 @@ SPECIAL_MODE = re.compile(r'^[0-7]{4}\Z')
 ABSOLUTE = re.compile(r'^/[^\s]+\Z')
 IPV4 = re.compile(r'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z')
 NEWLINE = re.compile(r'[\r\n]')
+# pppd options that let a peer connect without authenticating (pppd's auth.c).
+NOAUTH_OPTIONS = ('noauth', 'allow-ip')
 SPACE = re.compile(r'\s')
 DIGITS = re.compile(r'^[0-9]+\Z')
 
@@ -109,6 +111,12 @@ def _int(value, base=10):
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _noauth_options(options):
+    """The well-formed options of *options* that turn off the peer's authentication, by their first word."""
+    return [option for option in options or []
+            if _matches(PPP_OPTION, option) and option.split()[0] in NOAUTH_OPTIONS]
 
 
 def _label(variable, index, item, key='device'):
@@ -201,6 +209,9 @@ def mgetty_errors(values):
     args = values.get('mgetty_autoppp_args') or []
     if len(args) > 8 or any(SPACE.search(to_text(arg)) for arg in args):
         errors.append('mgetty_autoppp_args must be at most 8 words without spaces (got %s).' % _json(args))
+    if _noauth_options(args):
+        errors.append('mgetty_autoppp_args must not turn off authentication (got %s): /AutoPPP/ starts pppd for'
+                      ' anyone who calls.' % _json(_noauth_options(args)))
     errors.extend(_mode_without_others_errors(values, 'mgetty_port_mode'))
     return errors
 
@@ -215,6 +226,9 @@ def callback_errors(values):
         if not _matches(DIAL_NUMBER, user.get('number')):
             errors.append('%s: number must be a quoted string of digits and dial modifiers (0-9 , W P T * #), got %s.'
                           % (label, _json(user.get('number', ''))))
+        if user.get('name') in (values.get('_local_accounts') or []):
+            errors.append('%s: name is a local account on this host: a callback pseudo-login with that name would'
+                          ' shadow its login at the dial-in prompt; choose another name.' % label)
         lines = user.get('lines') or []
         if not all(_matches(TTY, line) for line in lines):
             errors.append('%s: lines must be tty names such as ttyS1, got %s.' % (label, _json(user.get('lines'))))
@@ -255,6 +269,7 @@ def _whole_number_errors(values, variable, minimum, what):
 def ppp_server_errors(values):
     errors = []
     netmask = values.get('ppp_server_netmask')
+    insecure = boolean(values.get('ppp_server_insecure_allow_noauth', False), strict=False)
     for i, port in _items(values, 'ppp_server_ports'):
         label = _label('ppp_server_ports', i, port)
         if not _matches(TTY, port.get('device')):
@@ -272,6 +287,10 @@ def ppp_server_errors(values):
         if not all(_matches(PPP_OPTION, option) for option in port.get('ppp_options') or []):
             errors.append('%s: ppp_options must be single-line pppd options (got %s).'
                           % (label, _json(port.get('ppp_options'))))
+        if _noauth_options(port.get('ppp_options')) and not insecure:
+            errors.append('%s: ppp_options %s turn off authentication on a dial-in line (any caller would get a link);'
+                          ' refused unless ppp_server_insecure_allow_noauth is true.'
+                          % (label, _json(_noauth_options(port.get('ppp_options')))))
     if not _matches(IPV4, netmask):
         errors.append('ppp_server_netmask must be an IPv4 netmask such as 255.255.255.0 (got %s).' % _json(netmask))
     ms_dns = values.get('ppp_server_ms_dns') or []
@@ -279,6 +298,10 @@ def ppp_server_errors(values):
         errors.append('ppp_server_ms_dns must be IPv4 addresses (got %s).' % _json(ms_dns))
     if not all(_matches(PPP_OPTION, option) for option in values.get('ppp_server_extra_options') or []):
         errors.append('ppp_server_extra_options must be single-line pppd options.')
+    if _noauth_options(values.get('ppp_server_extra_options')) and not insecure:
+        errors.append('ppp_server_extra_options %s turn off authentication for every pppd (any caller or local user'
+                      ' would get a link); refused unless ppp_server_insecure_allow_noauth is true.'
+                      % _json(_noauth_options(values.get('ppp_server_extra_options'))))
     mode = values.get('ppp_server_pppd_mode')
     if not _matches(SPECIAL_MODE, mode) or _int(mode, 8) % 2 != 0:
         errors.append('ppp_server_pppd_mode must be a 4-digit octal mode that does not let others execute pppd'

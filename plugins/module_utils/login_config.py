@@ -208,6 +208,32 @@ class LoginConfig(object):
             del self.lines[i]
         return bool(idx)
 
+    def set_column(self, index, column):
+        """Write *column* into the callback column of the version 2 entry line at *index*."""
+        line = self.lines[index]
+        fields = [line.fields[0], column] + line.fields[2:]
+        m = re.match(r'^([ \t\v\f\r]*\S+[ \t\v\f\r]+)(\S+)', line.raw)
+        if m and m.group(2) == line.fields[1]:
+            raw = line.raw[:m.start(2)] + column + line.raw[m.end(2):]
+        else:  # pragma: no cover - the column always follows the key on the first physical line
+            raw = render_fields(fields)
+        self.lines[index] = Line(raw, Line.ENTRY, fields)
+
+    def restrict_others(self, identities, exempt_programs, column='Y'):
+        """Give *column* to every entry line of a version 2 file that is not one of *identities*
+        (``(name, column)`` pairs) and does not run one of *exempt_programs*; returns their names."""
+        restricted = []
+        for i, line in enumerate(self.lines):
+            if line.kind != Line.ENTRY or len(line.fields) < 2:
+                continue
+            current = self.column(line)
+            program = line.fields[4] if len(line.fields) > 4 else None
+            if current == column or (line.key, current) in identities or program in exempt_programs:
+                continue
+            self.set_column(i, column)
+            restricted.append(line.key)
+        return restricted
+
     def convert(self, version):
         """Convert the document to *version*; returns a list of warnings."""
         warnings = []

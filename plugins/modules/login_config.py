@@ -98,6 +98,22 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  others_after_callback_only:
+    description:
+      - Make every other entry line of the file (one whose name and column are not those of a present item of
+        O(entries)) usable only right after a callback, by setting its column to C(Y). Lines the collection did
+        not write are then no way around callback-only.
+      - Lines that run one of O(others_exempt_programs) keep their column.
+      - Needs a format version 2 file (O(version=2)).
+    type: bool
+    default: false
+  others_exempt_programs:
+    description:
+      - Programs whose lines O(others_after_callback_only) leaves alone, for example mgetty's C(callback) program,
+        whose pseudo-logins must work before a callback.
+    type: list
+    elements: path
+    default: []
 notes:
   - mgetty only honours C(!version 2) (and Y/N) if it is recent enough; Debian 12's mgetty 1.2.1 is.
   - C(/AutoPPP/) only works when mgetty was built with AUTO_PPP (Debian's is).
@@ -169,6 +185,12 @@ entries:
       utmp: a_ppp
       program: /usr/sbin/pppd
       args: [auth, -chap, +pap, login]
+restricted:
+  description: Names of the other lines whose column O(others_after_callback_only) set to C(Y).
+  returned: success
+  type: list
+  elements: str
+  sample: [fred]
 backup_file:
   description: Name of the backup file that was created.
   returned: changed and O(backup=true)
@@ -234,6 +256,8 @@ def main():
                 after_callback=dict(type='str', choices=['-', 'Y', 'N'], default='-'),
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
             )),
+            others_after_callback_only=dict(type='bool', default=False),
+            others_exempt_programs=dict(type='list', elements='path', default=[]),
             backup=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
@@ -261,11 +285,20 @@ def main():
                             '(set version=2)' % (e['name'], e['after_callback'], path))
             doc.set_entry(e, by_column=True)
 
+    restricted = []
+    if module.params['others_after_callback_only']:
+        if doc.version != 2:
+            module.fail_json(msg='others_after_callback_only needs a format version 2 file; %s is format version %d'
+                                 ' (set version=2)' % (path, doc.version))
+        identities = set((e['name'], e['after_callback']) for e in entries if e['state'] == 'present')
+        restricted = doc.restrict_others(identities, module.params['others_exempt_programs'])
+
     after = doc.text()
     result = write_file(module, path, before, after, exists, backup=module.params['backup'],
                         private=True)
     result['version'] = doc.version
     result['entries'] = doc.entries()
+    result['restricted'] = restricted
     module.exit_json(**result)
 
 

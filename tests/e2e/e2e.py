@@ -365,9 +365,12 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
     failures: list = []
 
     def pipeline(host: str, checks: bool) -> None:
-        steps = (['check'] if checks else []) + ['first'] + (['second'] if checks else [])
+        # The server's first run has an account more (e2e_former): the next run must revoke it.
+        steps = (['check'] if checks else []) + (['former'] if host == 'server' else []) + ['first'] \
+            + (['second'] if checks else [])
         for step in steps:
-            cmd = base + ['--limit', host] + (['--check'] if step == 'check' else [])
+            cmd = base + ['--limit', host] + (['--check'] if step == 'check' else []) \
+                + (['-e', 'e2e_former=true'] if step == 'former' else [])
             logfile = os.path.join(rundir, f'ansible-{host}-{step}.log')
             t = time.monotonic()
             try:
@@ -390,6 +393,10 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
                 failures.append(f'{host}: {step} configuration run failed (rc {res.returncode}), log {logfile}\n'
                                 + tail(res.stdout + res.stderr, 50))
                 return
+            elif step == 'former':
+                created = any(ln.startswith('leaver:') for ln in read(os.path.join(server, 'etc', 'passwd')).splitlines())
+                CONFIG_CHECKS.append({'name': 'configure: server: the first run (e2e_former) creates the account leaver',
+                                      'ok': created, 'detail': f'log {logfile}'})
             elif step == 'second':
                 bad = [ln for ln in res.stdout.splitlines() if ' changed=' in ln and ' changed=0 ' not in ln]
                 lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
@@ -408,6 +415,11 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
     timings['ansible_wall'] = time.monotonic() - t
     if failures:
         die('configuration with the roles failed:\n' + '\n'.join(failures))
+    shadow = [ln.split(':') for ln in read(os.path.join(server, 'etc', 'shadow')).splitlines()]
+    leaver = next((f for f in shadow if f[0] == 'leaver'), None)
+    CONFIG_CHECKS.append({'name': 'configure: server: the next run, without leaver, locked and expired the account',
+                          'ok': bool(leaver) and leaver[1].startswith('!') and leaver[7] == '1',
+                          'detail': f'shadow fields of leaver: {leaver and [leaver[0], leaver[1][:2] + "...", *leaver[2:]]}'})
     for root in (server, caller):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))

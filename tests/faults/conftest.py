@@ -461,7 +461,12 @@ def config_b() -> dict:
     }
 
 
-CONFIGS = {"A": config_a, "B": config_b}
+def config_no_port() -> dict:
+    """A without its dial-in port (the callback users then dial back on the line they called on)."""
+    return dict(config_a(), server_ports=[], server_callback_users=[{"name": "call", "number": "123456"}])
+
+
+CONFIGS = {"A": config_a, "B": config_b, "no-port": config_no_port}
 
 
 # --------------------------------------------------------------------------- the converged host

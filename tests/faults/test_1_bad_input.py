@@ -71,6 +71,8 @@ CASES = {
     "login-twice": (cb(("call", "123456"), ("call", "654321")), CALLBACK_NAMES, ["once", "twice"], None),
     "login-also-ppp-account": (cb(("pppuser", "123456")), CALLBACK_NAMES + PPP_USER_NAMES,
                                ["shadow", "share", "also"], None),
+    # A pseudo-login named like a local account would shadow its login at the dial-in prompt.
+    "login-local-account": (cb(("root", "123456")), CALLBACK_NAMES, ["local account"], None),
     "callback-line-not-a-port": (cb({"name": "call", "number": "123456", "lines": ["ttyS7"]}),
                                  CALLBACK_NAMES, ["ttyS7"], None),
     # Addresses.
@@ -98,6 +100,13 @@ CASES = {
                                ["single line", "init_chat"], None),
     "port-ppp-option-newline": ({"server_ports": [port(ppp_options=["mtu 1400\nnoauth"])]},
                                 PORT_NAMES + ["ppp_options"], ["single-line", "ppp_options"], None),
+    # Options that turn off authentication on a dial-in port or for every pppd.
+    "port-ppp-option-noauth": ({"server_ports": [port(ppp_options=["noauth"])]}, PORT_NAMES + ["ppp_options"],
+                               ["ppp_server_insecure_allow_noauth"], None),
+    "ppp-extra-option-allow-ip": ({"ppp_server_extra_options": ["allow-ip 192.168.1.0/24"]},
+                                  ["ppp_server_extra_options"], ["ppp_server_insecure_allow_noauth"], None),
+    "autoppp-noauth": ({"mgetty_autoppp_args": ["noauth", "login"]}, ["mgetty_autoppp_args"],
+                       ["authentication"], None),
     # Kernel and OS.
     "kernel-without-ppp": ({"server_kernel_ppp_required": True}, ["kernel_ppp_required"], ["PPP"], None),
     "unsupported-os": ({}, ["Debian_12"], ["Debian 11"], OTHER_OS),
@@ -131,13 +140,14 @@ FRESH = [
     "login-space", "login-tab", "login-star", "login-autoppp", "login-leading-dash", "login-twice",
     "local-ip-not-ipv4", "remote-ip-ipv6", "local-equals-remote", "remote-outside-netmask",
     "port-missing", "port-not-a-tty", "kernel-without-ppp", "unsupported-os", "pap-secret-newline",
+    "login-local-account", "port-ppp-option-noauth",
 ]
 # On the converged host: the other variables, and listed cases where a file now exists. With
-# FAULTS_ALL_CASES=1 every case runs in both states (about 86 runs; the default is 29).
+# FAULTS_ALL_CASES=1 every case runs in both states (94 runs; the default is 34).
 CONVERGED = [
     "number-unquoted-int", "login-also-ppp-account", "callback-line-not-a-port", "port-declared-twice",
     "port-ppp-option-newline", "pap-secret-empty", "login-config-version-3", "pppd-mode-others-exec",
-    "callback-rate-limit-negative",
+    "login-local-account", "ppp-extra-option-allow-ip", "autoppp-noauth", "callback-rate-limit-negative",
 ]
 if os.environ.get("FAULTS_ALL_CASES") == "1":
     FRESH = list(CASES)

@@ -1,4 +1,5 @@
-"""Security: PAP secrets never in the output, only the PPP accounts in group dip, no sudo for them.
+"""Security: PAP secrets never in the output, only the PPP accounts may run pppd, no sudo for them, and
+what leaves the inventory is revoked.
 
 The reference converges (conftest.references) run configuration A at -vvvv with --diff, then B at
 -vvvv with --diff, which changes both passwords and adds an account (so pap-secrets and
@@ -21,8 +22,8 @@ def test_secrets_reach_the_host(references):
     """The scan below means something only if the secrets were really written, and changed."""
     ctr = references.ctr
     pap = ctr.sh("cat /etc/ppp/pap-secrets").stdout
-    # After A, B, A: A's passwords for the first two accounts, B's for the account only B has.
-    for secret in (SECRETS_A["pppuser"], SECRETS_A["pppdeux"], SECRETS_B["ppptrois"]):
+    # After A, B, A: A's passwords for the two accounts A lists.
+    for secret in (SECRETS_A["pppuser"], SECRETS_A["pppdeux"]):
         token = secret.split()[0]
         assert token in pap, f"{token} not in pap-secrets:\n(content withheld)"
     refs = references.refs
@@ -38,19 +39,43 @@ def test_no_secret_in_converge_output(references, label):
     assert_no_secret(run.output, ALL_SECRETS, f"the output of converge {label} ({' '.join(run.argv[3:])})")
 
 
-def test_only_ppp_accounts_in_group_dip(references):
+def test_only_the_listed_ppp_accounts_may_run_pppd(references):
     ctr = references.ctr
-    dip = ctr.sh("getent group dip").stdout.strip().split(":")
-    members = set(filter(None, dip[3].split(",")))
-    expected = {"pppuser", "pppdeux", "ppptrois"}
-    assert members == expected, f"group dip has {sorted(members)}, expected only the PPP accounts {sorted(expected)}"
-    # Nobody has dip as primary group either.
+    group = ctr.sh("getent group dialin-ppp").stdout.strip().split(":")
+    members = set(filter(None, group[3].split(",")))
+    # ppptrois, listed in B only, left the group when A was applied again.
+    expected = {"pppuser", "pppdeux"}
+    assert members == expected, f"group dialin-ppp has {sorted(members)}, expected only {sorted(expected)}"
+    # Nobody has it as primary group either.
     primary = [line.split(":")[0] for line in ctr.sh("getent passwd").stdout.splitlines()
-               if line.split(":")[3] == dip[2]]
-    assert not primary, f"accounts with dip as primary group: {primary}"
+               if line.split(":")[3] == group[2]]
+    assert not primary, f"accounts with dialin-ppp as primary group: {primary}"
+    assert ctr.sh("stat -c '%U %G %a' /usr/sbin/pppd").stdout.split() == ["root", "dialin-ppp", "4754"]
 
 
-@pytest.mark.parametrize("user", ["pppuser", "pppdeux", "ppptrois"])
+def test_a_removed_ppp_account_is_revoked(references):
+    """B added ppptrois, A (applied again) no longer lists it: the account is locked, expired, without
+    a shell or groups, and its PAP secret is gone; the record lists only A's accounts."""
+    ctr = references.ctr
+    # Before the revocation (state B) ppptrois was a working PPP account.
+    assert "ppptrois:x:" in "".join(references.accounts["B"]["/etc/passwd"])
+    shadow = ctr.sh("getent shadow ppptrois").stdout.strip().split(":")
+    assert shadow[1].startswith("!"), "ppptrois's password is not locked"
+    assert shadow[7] == "1", f"ppptrois does not expire on day 1 (expire field {shadow[7]!r})"
+    entry = ctr.sh("getent passwd ppptrois").stdout.strip().split(":")
+    assert entry[6] == "/usr/sbin/nologin", f"ppptrois's shell is {entry[6]}"
+    assert ctr.sh("id -nG ppptrois").stdout.split() == ["ppptrois"]
+    assert SECRETS_B["ppptrois"].split()[0] not in ctr.sh("cat /etc/ppp/pap-secrets").stdout, \
+        "ppptrois's PAP secret is still in pap-secrets"
+    # The account database itself refuses it (pam_unix's account stage: expired).
+    check = ctr.sh("python3 -c \"import spwd, time; e = spwd.getspnam('ppptrois').sp_expire; "
+                   "print('expired' if 0 <= e <= time.time() // 86400 else 'valid')\"").stdout.strip()
+    assert check == "expired"
+    record = ctr.sh("cat /etc/ansible/facts.d/dialin_callback_ppp_server.fact").stdout
+    assert '"ppptrois"' not in record and '"pppdeux"' in record
+
+
+@pytest.mark.parametrize("user", ["pppuser", "pppdeux"])
 def test_ppp_account_has_no_sudo(references, user):
     ctr = references.ctr
     ctr.sh("command -v sudo >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo", timeout=300)

@@ -139,11 +139,11 @@ def test_port_is_not_world_accessible(host):
     assert port.mode & 0o007 == 0
 
 
-def test_pppd_is_setuid_for_dip_only(host):
+def test_pppd_is_setuid_for_the_ppp_accounts_only(host):
     pppd = host.file("/usr/sbin/pppd")
-    assert (pppd.user, pppd.group, pppd.mode) == ("root", "dip", 0o4754)
+    assert (pppd.user, pppd.group, pppd.mode) == ("root", "dialin-ppp", 0o4754)
     owner, group, mode, path = host.run("dpkg-statoverride --list /usr/sbin/pppd").stdout.split()
-    assert (owner, group, int(mode, 8), path) == ("root", "dip", 0o4754, "/usr/sbin/pppd")
+    assert (owner, group, int(mode, 8), path) == ("root", "dialin-ppp", 0o4754, "/usr/sbin/pppd")
 
 
 def test_pap_secrets_is_root_0600_with_the_entry(host):
@@ -162,7 +162,9 @@ def test_ppp_options(host):
         assert option in options
     assert "debug" not in options
     assert "show-password" not in options
-    assert "auth" not in options
+    # Every peer authenticates, whoever starts pppd.
+    assert "auth" in options
+    assert not {"noauth", "allow-ip"} & {line.split()[0] for line in options if line.strip()}
     tty = host.file("/etc/ppp/options.ttyS1").content_string.splitlines()
     assert "192.168.1.1:192.168.1.2" in tty
 
@@ -170,22 +172,23 @@ def test_ppp_options(host):
 def test_ppp_account(host):
     user = host.user("pppuser")
     assert user.shell == "/etc/ppp/ppplogin"
-    assert "dip" in user.groups
+    assert "dialin-ppp" in user.groups
     assert host.file(user.home).mode & 0o007 == 0
-    # Only the PPP accounts may run pppd (group dip), and they have no sudo.
-    assert host.run("getent group dip").stdout.strip().split(":")[3].split(",") == ["pppuser"]
+    # Only the PPP accounts may run pppd (group dialin-ppp), and they have no sudo.
+    assert host.run("getent group dialin-ppp").stdout.strip().split(":")[3].split(",") == ["pppuser"]
     assert not {"sudo", "admin", "wheel"} & set(user.groups)
     shadow = host.run("getent shadow pppuser").stdout.split(":")
     assert shadow[1].startswith("$6$")
     ppplogin = host.file("/etc/ppp/ppplogin")
     assert (ppplogin.user, ppplogin.mode) == ("root", 0o755)
-    assert "exec /usr/sbin/pppd call dialin-ppplogin" in ppplogin.content_string
+    # The login is not enough: PAP again.
+    assert "exec /usr/sbin/pppd auth require-pap refuse-chap nodetach" in ppplogin.content_string
     # Anywhere but a dial-in line the shell ends at once: no console login.
     console = host.run("setsid /etc/ppp/ppplogin < /dev/null")
     assert console.rc == 1
     assert "dial-in lines only" in console.stderr
-    peer = host.file("/etc/ppp/peers/dialin-ppplogin").content_string.splitlines()
-    assert "nodetach" in peer
+    # No peer file of the collection holds noauth: the former ppplogin peer file is gone.
+    assert not host.file("/etc/ppp/peers/dialin-ppplogin").exists
 
 
 def test_ip_forward_is_persisted(host):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import pty
 import re
 import select
@@ -405,6 +406,61 @@ def scenario(cfg: dict, sc: dict) -> None:
     rec['t_end'] = time.time()
 
 
+def local_pppd(cfg: dict, sc: dict) -> None:
+    """Local users start pppd themselves, without a call, over a pty link to a root pppd (in the
+    caller's namespace) that does not authenticate itself, asking for a LAN address: none gets a link.
+
+    The attackers: a member of Debian's dip group who is no PPP account (Debian's pppd is root:dip
+    4754), and a PPP account. Root doing the same with `noauth` is the control: it must get a link,
+    so the rig itself can link."""
+    name = sc['name']
+    note(f'==== attack {name}')
+    sh(['useradd', '--create-home', '--groups', 'dip', sc['dip_user']], check_rc=True)
+    # Options any user may give (nolock, for one, is root's).
+    common = ['38400', 'local', 'nocrtscts', 'lcp-echo-interval', '0', 'noccp']
+    server_ip, attacker_ip = cfg['server_ppp_ip'], sc['attacker_ip']
+    attempts = [('root (control, noauth)', None, ['noauth']), (f'{sc["dip_user"]} (dip, no PPP account)', sc['dip_user'], []),
+                (f'{sc["ppp_user"]} (PPP account)', sc['ppp_user'], [])]
+    for label, user, extra in attempts:
+        link = PtyLink()
+        if user:
+            os.chown(link.paths[0], pwd.getpwnam(user).pw_uid, -1)
+        peer = subprocess.Popen(in_caller(['/usr/sbin/pppd', link.paths[1], *common, 'nolock', 'noauth', 'nodetach',
+                                           'noipdefault'], 'caller'),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cmd = ['/usr/sbin/pppd', link.paths[0], 'nodetach', *common, *extra, f'{server_ip}:{attacker_ip}']
+        if user:
+            # runuser drops root's capabilities (setpriv would keep CAP_DAC_OVERRIDE).
+            cmd = ['runuser', '-u', user, '--', *cmd]
+        attacker = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+        def linked():
+            return any(local == attacker_ip for local, _peer in ppp_addrs('caller').values())
+
+        up = wait_for(lambda: linked() or attacker.poll() is not None, sc['timeout'])
+        up = linked()
+        outs = []
+        for proc in (attacker, peer):
+            proc.terminate()
+            try:
+                outs.append(proc.communicate(timeout=10)[0])
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                outs.append(proc.communicate()[0])
+        link.close()
+        wait_for(lambda: not ppp_addrs('caller'), 10)
+        detail = f'exit {attacker.returncode}; pppd said:\n{outs[0][-800:]}\npeer said:\n{outs[1][-400:]}'
+        RESULTS.setdefault('attacks', []).append({'name': name, 'who': label, 'link': up,
+                                                  'rc': attacker.returncode, 'output': outs[0][-800:]})
+        if user:
+            check(f'{name}: {label} runs pppd to a peer that does not authenticate and gets no link', not up, detail)
+            # And for the reason the defence gives: no pppd at all, or pppd demanding authentication.
+            reason = sc['refusals'][user]
+            check(f'{name}: {label} is refused by {reason!r}', reason in outs[0], detail)
+        else:
+            check(f'{name}: {label} gets a link over the same rig', up, detail)
+
+
 def _tail(path: str, n: int = 30) -> str:
     try:
         with open(path, encoding='utf-8', errors='replace') as f:
@@ -459,7 +515,10 @@ def main() -> None:
                 check(f'{sc["name"]}: scenario run within the VM time budget', False,
                       f'skipped: {deadline - time.time():.0f} s left of the budget')
                 continue
-            scenario(cfg, sc)
+            if sc.get('kind') == 'local-pppd':
+                local_pppd(cfg, sc)
+            else:
+                scenario(cfg, sc)
         RESULTS['finished'] = True
     except Exception:  # pylint: disable=broad-except
         RESULTS['error'] = traceback.format_exc()

@@ -27,8 +27,8 @@ GOOD = {
     'callback': {
         'callback_users': [{'name': 'call', 'number': '0W5550100', 'lines': ['ttyS1']}],
         'callback_after_callback': 'N', 'callback_program_args': [], 'callback_dial_prefix': 'ATD',
-        'callback_modem_init': '', 'callback_program_mode': '0700', 'callback_max_time': 120,
-        'callback_rate_limit_count': 3, 'callback_rate_limit_window': 3600,
+        'callback_modem_init': '', 'callback_program_mode': '0700', '_local_accounts': ['root', 'daemon', 'pppuser'],
+        'callback_max_time': 120, 'callback_rate_limit_count': 3, 'callback_rate_limit_window': 3600,
     },
     'ppp_server': {
         'ppp_server_ports': [PORT], 'ppp_server_netmask': '255.255.255.0', 'ppp_server_ms_dns': ['192.168.1.10'],
@@ -126,6 +126,14 @@ BAD = [
     ('ppp_server', {'ppp_server_users__0': {'addresses': ['10.0.0.300']}}, ['ppp_server_users[0]', 'addresses']),
     ('ppp_server', {'ppp_server_users': [{'name': 'p', 'password': 'a'}, {'name': 'p', 'password': 'b'}]},
      ['ppp_server_users:', '["p"]']),
+    ('callback', {'callback_users__0': {'name': 'root'}}, ['callback_users[0] ("root")', 'local account']),
+    ('callback', {'callback_users__0': {'name': 'pppuser'}}, ['callback_users[0] ("pppuser")', 'local account']),
+    ('mgetty', {'mgetty_autoppp_args': ['noauth', 'login']}, ['mgetty_autoppp_args', '["noauth"]']),
+    ('ppp_server', {'ppp_server_ports__0': {'ppp_options': ['noauth']}},
+     ['ppp_server_ports[0]', '["noauth"]', 'ppp_server_insecure_allow_noauth']),
+    ('ppp_server', {'ppp_server_ports__0': {'ppp_options': ['mtu 1400', 'allow-ip 10.0.0.0/8']}},
+     ['ppp_server_ports[0]', 'allow-ip', 'ppp_server_insecure_allow_noauth']),
+    ('ppp_server', {'ppp_server_extra_options': ['noauth']}, ['ppp_server_extra_options', 'ppp_server_insecure_allow_noauth']),
     ('server', {'server_callback_users__0': {'lines': ['ttyS7']}}, ['server_callback_users', '"ttyS7"']),
     ('server', {'server_ports': [PORT, dict(PORT, device='ttyS2', local_ip='192.168.1.5')]},
      ['server_ports', 'remote_ip']),
@@ -143,6 +151,9 @@ BAD = [
     ('modem', {'modem_ports__0': {'link': None}}),
     ('modem', {'modem_port_mode': '660'}),
     ('ppp_server', {'ppp_server_users__0': {'addresses': []}}),
+    # The escape hatch, and an option that only starts with the word.
+    ('ppp_server', {'ppp_server_extra_options': ['noauth'], 'ppp_server_insecure_allow_noauth': True}),
+    ('ppp_server', {'ppp_server_ports__0': {'ppp_options': ['noauthfoo']}}),
 ])
 def test_good_variants_have_no_error(role, changes):
     assert input_errors(with_changes(role, **changes), role) == []

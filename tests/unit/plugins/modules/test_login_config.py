@@ -264,3 +264,52 @@ def test_v1_refuses_a_name_twice(run_module, conf):
     assert res.failed
     assert 'version 2' in res['msg']
     assert conf.read_text() == DEBIAN
+
+
+FOREIGN = (
+    "!version 2\n"
+    "# hand-written\n"
+    "fred\t-\t-\t-\t/bin/login fred\n"
+    "uucp  N  uucp  -  /usr/sbin/uucico @\n"
+    "call\tN\t-\t-\t/usr/sbin/callback -S 123\n"
+    "/AutoPPP/\tY\ta_ppp\t/usr/sbin/pppd auth login\n"
+    "*\tY\t-\t-\t/bin/login @\n"
+)
+COLLECTION_ENTRIES = [
+    dict(name='/AutoPPP/', utmp='a_ppp', program='/usr/sbin/pppd', args=['auth', 'login'], after_callback='Y'),
+    dict(name='*', program='/bin/login', args=['@'], after_callback='Y'),
+    dict(name='*', program='/bin/false', after_callback='N'),
+]
+
+
+def test_others_after_callback_only_restricts_every_other_line(run_module, tmp_path):
+    path = managed_file(tmp_path / 'login.config', FOREIGN, 0o600)
+    res = run(run_module, path, COLLECTION_ENTRIES, version=2, others_after_callback_only=True,
+              others_exempt_programs=['/usr/sbin/callback'])
+    assert not res.failed, res
+    assert res['restricted'] == ['fred', 'uucp']
+    text = path.read_text()
+    assert 'fred\tY\t-\t-\t/bin/login fred\n' in text
+    # The column is replaced in place: the line's own spacing stays.
+    assert 'uucp  Y  uucp  -  /usr/sbin/uucico @\n' in text
+    # The callback entry keeps N (it must work before a callback), and the refusal line is added.
+    assert 'call\tN\t-\t-\t/usr/sbin/callback -S 123\n' in text
+    assert '*\tN\t-\t-\t/bin/false\n' in text
+    again = run(run_module, path, COLLECTION_ENTRIES, version=2, others_after_callback_only=True,
+                others_exempt_programs=['/usr/sbin/callback'])
+    assert not again['changed'] and again['restricted'] == []
+
+
+def test_others_after_callback_only_in_check_mode_writes_nothing(run_module, tmp_path):
+    path = managed_file(tmp_path / 'login.config', FOREIGN, 0o600)
+    before = snapshot(path)
+    res = run(run_module, path, COLLECTION_ENTRIES, check_mode=True, version=2, others_after_callback_only=True,
+              others_exempt_programs=['/usr/sbin/callback'])
+    assert res['changed'] and res['restricted'] == ['fred', 'uucp']
+    assert snapshot(path) == before
+
+
+def test_others_after_callback_only_needs_version_2(run_module, conf):
+    res = run(run_module, conf, [], others_after_callback_only=True)
+    assert res.failed
+    assert 'others_after_callback_only needs a format version 2 file' in res['msg']
