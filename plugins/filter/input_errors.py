@@ -84,6 +84,7 @@ NEWLINE = re.compile(r'[\r\n]')
 # pppd options that let a peer connect without authenticating (pppd's auth.c).
 NOAUTH_OPTIONS = ('noauth', 'allow-ip')
 SPACE = re.compile(r'\s')
+DIGITS = re.compile(r'^[0-9]+\Z')
 
 
 def _json(value):
@@ -274,7 +275,22 @@ def callback_errors(values):
     if not _matches(OCTAL_MODE, values.get('callback_program_mode')):
         errors.append('callback_program_mode must be an octal mode such as 0700 (got %s).'
                       % _json(values.get('callback_program_mode')))
+    errors.extend(_whole_number_errors(values, 'callback_max_time', 1,
+                                       'seconds, at least 1 (callback gives up after them)'))
+    errors.extend(_whole_number_errors(values, 'callback_rate_limit_count', 0,
+                                       'callbacks per pseudo-login, 0 or more (0 disables the limit)'))
+    errors.extend(_whole_number_errors(values, 'callback_rate_limit_window', 1, 'seconds, at least 1'))
     return errors
+
+
+def _whole_number_errors(values, variable, minimum, what):
+    """The message for a variable that is not a whole number of at least minimum, as a list."""
+    value = values.get(variable)
+    if _matches(DIGITS, value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        return []
+    return ['%s must be a whole number of %s (got %s).' % (variable, what, _json(values.get(variable)))]
 
 
 def ppp_server_errors(values):

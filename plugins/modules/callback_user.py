@@ -16,8 +16,12 @@ description:
   - Manages the lines of mgetty's C(login.config) that map a pseudo-login name to mgetty's C(callback)
     program and a fixed telephone number, for example C(call - - /usr/sbin/callback -S 123456).
     A caller who logs in as C(call) is hung up on and called back at 123456.
-  - A callback entry is a line whose program field is O(program). Other lines are never changed, and a
-    name that already belongs to another kind of entry is refused.
+  - A callback entry is a line whose program field is O(program), or O(gate) when it is set. Other lines
+    are never changed, and a name that already belongs to another kind of entry is refused.
+  - With O(gate), login.config runs the gate instead of the callback program, with mgetty's C(@) (the
+    login name) as its first argument, for example C(call - - /usr/local/lib/dialin-callback/callback-gate @ -S 123456);
+    the gate decides (for example a rate limit) and then runs the callback program with the other
+    arguments. Entries written earlier with O(program) directly are rewritten, never duplicated.
   - New entries are inserted before the first wildcard line (a key containing C(*)), which would
     otherwise shadow them; lines the task does not name are kept byte for byte.
   - In a format version 2 file (first line C(!version 2)) the after-callback column is written too;
@@ -92,6 +96,15 @@ options:
     description: Absolute path of mgetty's callback program.
     type: path
     default: /usr/sbin/callback
+  gate:
+    description:
+      - Absolute path of a program login.config runs instead of O(program). The entry's arguments are
+        C(@) (mgetty replaces it with the login name), then the arguments of the callback program.
+      - The gate must run O(program) itself, with the arguments after the login name.
+      - Lines whose program is O(program) are callback entries too, and are rewritten to run the gate.
+        Lines written through another gate are not recognised; name that gate here, or remove them first.
+      - Unset, the entries run O(program) directly.
+    type: path
   program_args:
     description:
       - Extra options of C(callback) put before C(-S) or C(-l), for example C([-x, '3']).
@@ -131,6 +144,12 @@ EXAMPLES = r'''
     exclusive: true
     program_args: [-x, '3']
     backup: true
+
+- name: Call back through a rate-limiting gate (login.config runs the gate with the login name)
+  dialin.callback.callback_user:
+    name: call
+    number: '123456'
+    gate: /usr/local/lib/dialin-callback/callback-gate
 
 - name: Remove a callback user
   dialin.callback.callback_user:
@@ -250,8 +269,10 @@ def program_args_problem(program_args):
     return None
 
 
-def user_args(program_args, user):
-    args = list(program_args)
+def user_args(program_args, user, gate=None):
+    """The arguments of a callback entry: with a gate, mgetty's '@' (the login name) comes first."""
+    args = ['@'] if gate else []
+    args.extend(program_args)
     if user['lines']:
         args.extend(['-l', ':'.join(user['lines'])])
     else:
@@ -260,7 +281,7 @@ def user_args(program_args, user):
     return args
 
 
-def validate_user(module, user, label, state, program_args):
+def validate_user(module, user, label, state, program_args, gate):
     name = user['name']
     problem = name_problem(name, allow_wildcard=False, allow_special=False)
     if not problem and '@' in name:
@@ -284,7 +305,7 @@ def validate_user(module, user, label, state, program_args):
         if bad:
             module.fail_json(msg='%s (user %s): lines item %r must match [A-Za-z0-9_./-]+ and an '
                                  'absolute name must start with /dev/' % (label, name, line))
-    if len(user_args(program_args, user)) > MAX_ARGS:
+    if len(user_args(program_args, user, gate)) > MAX_ARGS:
         module.fail_json(msg='%s (user %s): program_args leave no room: mgetty passes at most %d '
                              'arguments to the program' % (label, name, MAX_ARGS))
 
@@ -306,6 +327,7 @@ def main():
             exclusive=dict(type='bool', default=False),
             program=dict(type='path', default='/usr/sbin/callback'),
             program_args=dict(type='list', elements='str', default=[]),
+            gate=dict(type='path'),
             after_callback=dict(type='str', choices=['-', 'Y', 'N'], default='N'),
             backup=dict(type='bool', default=False),
         ),
@@ -323,6 +345,17 @@ def main():
     problem = field_problem(program)
     if problem:
         module.fail_json(msg='program %r %s' % (program, problem))
+    gate = p['gate']
+    if gate is not None:
+        problem = field_problem(gate)
+        if not problem and not os.path.isabs(gate):
+            problem = 'must be an absolute path'
+        if not problem and gate == program:
+            problem = 'must not be the callback program itself'
+        if problem:
+            module.fail_json(msg='gate %r %s' % (gate, problem))
+    # Entries that run the callback program directly are ours too: with a gate they are rewritten.
+    callback_programs = (program, gate) if gate else (program,)
     for j, arg in enumerate(p['program_args']):
         problem = field_problem(arg)
         if problem:
@@ -346,7 +379,7 @@ def main():
 
     seen = set()
     for user, label in zip(users, labels):
-        validate_user(module, user, label, state, p['program_args'])
+        validate_user(module, user, label, state, p['program_args'], gate)
         if user['name'] in seen:
             module.fail_json(msg='%s: name %s is declared twice in users' % (label, user['name']))
         seen.add(user['name'])
@@ -355,7 +388,7 @@ def main():
 
     def is_callback(line):
         entry = doc.entry_dict(line)
-        return entry['program'] == program
+        return entry['program'] in callback_programs
 
     # refuse names that belong to other kinds of entries
     for user, label in zip(users, labels):
@@ -376,7 +409,7 @@ def main():
                 removed.append(user['name'])
             continue
         entry = dict(name=user['name'], after_callback=user['after_callback'], userid='-', utmp='-',
-                     program=program, args=user_args(p['program_args'], user))
+                     program=gate or program, args=user_args(p['program_args'], user, gate))
         what = doc.set_entry(entry)
         if what == 'added':
             added.append(user['name'])
@@ -399,7 +432,11 @@ def main():
     result_users = []
     for line in doc.entry_lines():
         if is_callback(line):
-            number, lines = parse_callback_args(doc.entry_dict(line)['args'])
+            entry = doc.entry_dict(line)
+            args = entry['args']
+            if gate and entry['program'] == gate and args[:1] == ['@']:
+                args = args[1:]
+            number, lines = parse_callback_args(args)
             result_users.append(dict(name=line.key, number=number, lines=lines))
     result.update(users=result_users, added=added, removed=removed, updated=updated)
     module.exit_json(**result)

@@ -553,9 +553,9 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
         add(f'{name}: the caller dialled the server ({server_no})',
             first_dial is not None and first_dial.get('number') == server_no, json.dumps(first_dial))
         if sc['expect'] in ('link', 'no-link'):
-            login = [m for _t, m in log_ if "cmd='/usr/sbin/callback'" in m and "user='call'" in m]
-            add(f'{name}: the caller logged in as the callback pseudo-user (mgetty ran callback)',
-                bool(login), 'no mgetty "data ... cmd=\'/usr/sbin/callback\', user=\'call\'" line in syslog')
+            login = [m for _t, m in log_ if "cmd='/usr/local/lib/dialin-callback/callback-gate'" in m and "user='call'" in m]
+            add(f'{name}: the caller logged in as the callback pseudo-user (mgetty ran the callback gate)',
+                bool(login), 'no mgetty "data ... cmd=\'/usr/local/lib/dialin-callback/callback-gate\', user=\'call\'" line in syslog')
             hung = [e for e in ev if e['event'] == 'hangup' and first_dial and e['t'] > first_dial['t']
                     and (not callback or e['t'] < callback[0]['t'])]
             add(f'{name}: the server hung up, then dialled the registered number {caller_no}',

@@ -180,7 +180,7 @@ find /etc /home -xdev -type f -print0 | sort -z | xargs -0 -r sha256sum | sed 's
 awk -F'\t' 'NR == FNR { sha[$2] = $1; next } { print $1 "\t" $2 (($1 in sha) ? " " sha[$1] : "") }' \
   /tmp/.dialin-snap.sha /tmp/.dialin-snap.meta
 rm -f /tmp/.dialin-snap.meta /tmp/.dialin-snap.sha
-for f in /usr/sbin/pppd /usr/sbin/callback /sbin/mgetty /dev/ttyS1 /dev/modem; do
+for f in /usr/sbin/pppd /usr/sbin/callback /usr/local/lib/dialin-callback/callback-gate /sbin/mgetty /dev/ttyS1 /dev/modem; do
   if [ -e "$f" ] || [ -L "$f" ]; then
     printf '%s\t%s -> %s\n' "$f" "$(stat -c '%F %a %U %G' "$f")" "$(stat -L -c '%F %a %U %G' "$f" 2>&1) $(readlink "$f")"
   fi

@@ -130,6 +130,8 @@ CASES = {
     "modem-port-mode-others": ({"modem_port_mode": "0666"}, ["modem_port_mode"], ["others"], None),
     "pppd-mode-others-exec": ({"ppp_server_pppd_mode": "4755"}, ["ppp_server_pppd_mode"], ["others"], None),
     "callback-dial-prefix": ({"callback_dial_prefix": "ATD;ATH"}, ["callback_dial_prefix"], ["prefix"], None),
+    "callback-rate-limit-negative": ({"callback_rate_limit_count": -1}, ["callback_rate_limit_count"],
+                                     ["0 or more"], None),
 }
 
 # Every case the issue lists, on the fresh host.
@@ -141,11 +143,11 @@ FRESH = [
     "login-local-account", "port-ppp-option-noauth",
 ]
 # On the converged host: the other variables, and listed cases where a file now exists. With
-# FAULTS_ALL_CASES=1 every case runs in both states (92 runs; the default is 33).
+# FAULTS_ALL_CASES=1 every case runs in both states (94 runs; the default is 34).
 CONVERGED = [
     "number-unquoted-int", "login-also-ppp-account", "callback-line-not-a-port", "port-declared-twice",
     "port-ppp-option-newline", "pap-secret-empty", "login-config-version-3", "pppd-mode-others-exec",
-    "login-local-account", "ppp-extra-option-allow-ip", "autoppp-noauth",
+    "login-local-account", "ppp-extra-option-allow-ip", "autoppp-noauth", "callback-rate-limit-negative",
 ]
 if os.environ.get("FAULTS_ALL_CASES") == "1":
     FRESH = list(CASES)

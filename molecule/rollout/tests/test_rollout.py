@@ -13,6 +13,7 @@ import pytest
 
 BAD = "dialin-rollout-2"
 LOGIN_CONFIG = "/etc/mgetty/login.config"
+CALLBACK_GATE = "/usr/local/lib/dialin-callback/callback-gate"
 # Users of each converged server: fleet-wide + site + host (inventories/fleet + host_vars/).
 CALLBACK_USERS = {
     "dialin-rollout-1": {"helpdesk": ["0W5550100"], "parisops": ["0W5550200"],
@@ -99,9 +100,12 @@ def test_login_config_is_root_0600_with_every_callback_user(good):
     assert entries[0] == ["!version", "2"]
     callback = {}
     for e in entries:
-        if "/usr/sbin/callback" in e:
+        # The entries run the callback rate limit's gate with the pseudo-login (@), never callback itself.
+        assert "/usr/sbin/callback" not in e, e
+        if CALLBACK_GATE in e:
             assert e[1] == "N", e
-            args = e[e.index("/usr/sbin/callback") + 1:]
+            assert e[e.index(CALLBACK_GATE) + 1] == "@", e
+            args = e[e.index(CALLBACK_GATE) + 2:]
             callback[e[0]] = args if args[0] == "-l" else args[1:]
     assert callback == CALLBACK_USERS[name(good)]
 

@@ -13,6 +13,12 @@ CALLER = "/usr/local/lib/dialin-test/caller.py"
 CALLER_LINE = "/run/modememu/caller"
 SERVER_NUMBER = "100"
 LOGIN_CONFIG = "/etc/mgetty/login.config"
+CALLBACK_GATE = "/usr/local/lib/dialin-callback/callback-gate"
+# group_vars/callback_servers.yml: the rate limit and its own pseudo-login, called back on the
+# caller's line.
+RATE_LIMIT = 2
+RATE_LIMITED_LOGIN = "calllimit"
+CALLER_NUMBER = "05551234"
 
 
 # The scenario's login.config: version 2 with logins only after a callback, or version 1.
@@ -51,12 +57,14 @@ def test_login_config_has_autoppp_line(host):
 
 
 def test_login_config_has_one_callback_line_per_user(host):
+    # Each runs the rate limit's gate with the pseudo-login (mgetty's @); none runs callback directly.
     callback = {name: (column, rest) for name, column, rest in entries(host)
-                if "/usr/sbin/callback" in rest}
+                if CALLBACK_GATE in rest or "/usr/sbin/callback" in rest}
     column = "N" if CALLBACK_ONLY else "-"
     assert callback == {
-        "call": (column, ["-", "-", "/usr/sbin/callback", "-S", "123456"]),
-        "callus": (column, ["-", "-", "/usr/sbin/callback", "-l", "ttyS1", "0W5551234"]),
+        "call": (column, ["-", "-", CALLBACK_GATE, "@", "-S", "123456"]),
+        "callus": (column, ["-", "-", CALLBACK_GATE, "@", "-l", "ttyS1", "0W5551234"]),
+        RATE_LIMITED_LOGIN: (column, ["-", "-", CALLBACK_GATE, "@", "-l", "ttyS1", "0W5551234"]),
     }
 
 
@@ -86,6 +94,8 @@ def test_callback_config(host):
     assert re.search(r"^dial-prefix ATD$", f.content_string, re.M)
     # The port's speed (server_ports), one for all lines.
     assert re.search(r"^speed 38400$", f.content_string, re.M)
+    # Not callback's 600 s: a call holds the line at most about this long.
+    assert re.search(r"^max-time 120$", f.content_string, re.M)
 
 
 def test_callback_program_is_root_only(host):
@@ -100,6 +110,15 @@ def default_init_chat():
     role_vars = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "mgetty", "vars", "main.yml")
     with open(role_vars) as f:
         return yaml.safe_load(f)["__mgetty_init_chats"]["hayes"]
+
+
+def test_callback_gate_is_root_only(host):
+    gate = host.file(CALLBACK_GATE)
+    assert (gate.user, gate.group, gate.mode) == ("root", "root", 0o700)
+    assert re.search(r"^LIMIT=2$", gate.content_string, re.M)
+    assert re.search(r"^WINDOW=3600$", gate.content_string, re.M)
+    state = host.file("/var/lib/dialin-callback")
+    assert (state.is_directory, state.user, state.mode) == (True, "root", 0o700)
 
 
 def test_mgetty_config_has_the_port_section(host):
@@ -253,12 +272,69 @@ def test_a_callback_user_is_called_back(host):
     cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "90"] + script
     result = host.run(" ".join(shlex.quote(a) for a in cmd))
     assert result.rc == 0, result.stdout + result.stderr
+    dials = server_dials(host)
+    # The server's line dialled the registered number, and only that one.
+    assert CALLER_NUMBER in dials
+    assert set(dials) == {CALLER_NUMBER}
+
+
+def server_dials(host):
+    """The numbers the server's line (100) dialled, in order (the emulator's event log)."""
     events = [json.loads(line) for line in
               host.file("/run/modememu/events.jsonl").content_string.splitlines()]
-    dials = [(e["line"], e["number"]) for e in events if e["event"] == "dial"]
-    # The server's line dialled the registered number, and only that one.
-    assert ("100", "05551234") in dials
-    assert {number for line, number in dials if line == "100"} == {"05551234"}
+    return [e["number"] for e in events if e["event"] == "dial" and e["line"] == SERVER_NUMBER]
+
+
+def rate_limit_refusals(host, login):
+    """The gate's syslog lines refusing login's callback: the journal (systemd), or auth.log, where
+    the syslog daemon of a sysvinit host (inetutils-syslogd, see prepare.yml) writes facility auth."""
+    logs = host.run("journalctl -q -o cat -t dialin-callback 2>/dev/null; "
+                    "grep -h dialin-callback /var/log/auth.log 2>/dev/null").stdout
+    return [line for line in logs.splitlines() if f"callback refused: login={login} " in line]
+
+
+def test_a_call_past_the_rate_limit_gets_no_callback(host):
+    """Anyone may type a pseudo-login: past callback_rate_limit_count callbacks in the window the
+    server dials nothing, the line is free again at once, and syslog says who and where.
+
+    With the real mgetty, callback and gate: RATE_LIMIT calls of the pseudo-login are called back;
+    the next one is told it is refused and hung up on, the server's line dials nothing for it (the
+    emulator's event log, watched for longer than callback's delay before dialling), a new call is
+    answered at once, and the refusal is logged with the pseudo-login and the line (ttyS1).
+    """
+    # A fresh count for this pseudo-login: the scenario's verify may run again within the window.
+    host.run(f"rm -f /var/lib/dialin-callback/{RATE_LIMITED_LOGIN}")
+    login = ["send", r"ATZ\r", "expect", "OK", "send", rf"ATD{SERVER_NUMBER}\r",
+             "expect", "CONNECT", "expect", "login:", "send", rf"{RATE_LIMITED_LOGIN}\r"]
+    called_back = login + ["expect", "NO CARRIER", "expect", "RING", "send", r"ATA\r",
+                           "expect", "CONNECT", "expect", "login:"]
+    for attempt in range(1, RATE_LIMIT + 1):
+        before = len(server_dials(host))
+        result = host.run(caller_command(called_back, 90))
+        assert result.rc == 0, f"call {attempt} of {RATE_LIMIT}: " + result.stdout + result.stderr
+        assert server_dials(host)[before:] == [CALLER_NUMBER], f"call {attempt} of {RATE_LIMIT}"
+    before = len(server_dials(host))
+    refused_before = len(rate_limit_refusals(host, RATE_LIMITED_LOGIN))
+    result = host.run(caller_command(login + ["expect", "Callback refused", "expect", "NO CARRIER"], 20))
+    refused_at = time.monotonic()
+    assert result.rc == 0, result.stdout + result.stderr
+    # The line is free again soon: mgetty answers the next call.
+    result = host.run(caller_command(["send", r"ATZ\r", "expect", "OK", "send", rf"ATD{SERVER_NUMBER}\r",
+                                      "expect", "CONNECT", "expect", "login:"], 20))
+    assert result.rc == 0, "the line did not answer after the refusal: " + result.stdout + result.stderr
+    # callback dials at least 4 s after it starts (callback_delay is 1 here): watch for 10 s.
+    time.sleep(max(0.0, refused_at + 10 - time.monotonic()))
+    assert server_dials(host)[before:] == [], "the server called back past the rate limit"
+    refusals = rate_limit_refusals(host, RATE_LIMITED_LOGIN)[refused_before:]
+    assert len(refusals) == 1, refusals
+    # The line as mgetty names it (here mgetty's ttyS1 is a link to a pseudo-terminal: its tty too).
+    assert re.search(rf"login={RATE_LIMITED_LOGIN} line=ttyS1( \(tty pts/[0-9]+\))?: {RATE_LIMIT} callbacks",
+                     refusals[0]), refusals[0]
+
+
+def caller_command(script, timeout):
+    cmd = ["python3", CALLER, "--line", CALLER_LINE, "--timeout", str(timeout)] + script
+    return " ".join(shlex.quote(a) for a in cmd)
 
 
 def refusals(host, login):

@@ -32,6 +32,7 @@ GOOD = {
         'callback_users': [{'name': 'call', 'number': '0W5550100', 'lines': ['ttyS1']}],
         'callback_after_callback': 'N', 'callback_program_args': [], 'callback_dial_prefix': 'ATD',
         'callback_modem_init': '', 'callback_program_mode': '0700', '_local_accounts': ['root', 'daemon', 'pppuser'],
+        'callback_max_time': 120, 'callback_rate_limit_count': 3, 'callback_rate_limit_window': 3600,
     },
     'ppp_server': {
         'ppp_server_ports': [PORT], 'ppp_server_netmask': '255.255.255.0', 'ppp_server_ms_dns': ['192.168.1.10'],
@@ -107,6 +108,13 @@ BAD = [
     ('callback', {'callback_dial_prefix': 'ATD;ATH'}, ['callback_dial_prefix', 'prefix']),
     ('callback', {'callback_modem_init': 'ATZ\rATH'}, ['callback_modem_init', 'single line']),
     ('callback', {'callback_program_mode': 'rwx'}, ['callback_program_mode', 'octal']),
+    ('callback', {'callback_rate_limit_count': -1}, ['callback_rate_limit_count', '0 or more', '-1']),
+    ('callback', {'callback_rate_limit_count': 'three'}, ['callback_rate_limit_count', '"three"']),
+    ('callback', {'callback_rate_limit_count': True}, ['callback_rate_limit_count', 'true']),
+    ('callback', {'callback_rate_limit_count': '3\n'}, ['callback_rate_limit_count']),
+    ('callback', {'callback_rate_limit_window': 0}, ['callback_rate_limit_window', 'at least 1']),
+    ('callback', {'callback_rate_limit_window': None}, ['callback_rate_limit_window', 'null']),
+    ('callback', {'callback_max_time': 0}, ['callback_max_time', 'at least 1']),
     ('ppp_server', {'ppp_server_ports__0': {'device': 'ttyS1 '}}, ['ppp_server_ports[0]', 'device']),
     ('ppp_server', {'ppp_server_ports__0': {'local_ip': '192.168.1.256'}}, ['ppp_server_ports[0]', 'IPv4']),
     ('ppp_server', {'ppp_server_ports__0': {'remote_ip': 'fe80::2'}}, ['ppp_server_ports[0]', 'IPv4']),
@@ -147,6 +155,8 @@ BAD = [
 
 @pytest.mark.parametrize('role, changes', [
     ('callback', {'callback_program_mode': '700'}),
+    ('callback', {'callback_rate_limit_count': 0}),
+    ('callback', {'callback_rate_limit_count': '5', 'callback_rate_limit_window': '60'}),
     ('callback', {'callback_users__0': {'number': '*70,0W555#'}}),
     ('mgetty', {'mgetty_ports__0': {'inittab_id': 12}}),
     ('mgetty', {'mgetty_ports__0': {'modem_type': 'usrobotics'}}),

@@ -184,3 +184,70 @@ def test_custom_program(run_module, conf):
     # the /usr/sbin/callback entry is not ours to remove
     assert 'x - - /usr/sbin/callback -S 1\n' in conf.read_text()
     assert res['users'] == [dict(name='y', number='2', lines=[])]
+
+
+GATE = '/usr/local/lib/dialin-callback/callback-gate'
+
+
+def test_gate_entries(run_module, conf):
+    conf.write_text("!version 2\n" + "*\tY\t-\t-\t/bin/login @\n")
+    res = run(run_module, conf, users=[dict(name='call', number='123456'),
+                                       dict(name='callus', number='0W5551234', lines=['ttyS1'])], gate=GATE)
+    assert not res.failed, res
+    assert conf.read_text() == ("!version 2\n"
+                                "call\tN\t-\t-\t%s\t@\t-S\t123456\n"
+                                "callus\tN\t-\t-\t%s\t@\t-l\tttyS1\t0W5551234\n"
+                                "*\tY\t-\t-\t/bin/login @\n") % (GATE, GATE)
+    # '@' is the gate's, not a number
+    assert res['users'] == [dict(name='call', number='123456', lines=[]),
+                            dict(name='callus', number='0W5551234', lines=['ttyS1'])]
+    res = run(run_module, conf, users=[dict(name='call', number='123456'),
+                                       dict(name='callus', number='0W5551234', lines=['ttyS1'])], gate=GATE)
+    assert not res['changed']
+
+
+def test_gate_rewrites_entries_that_run_the_program_directly(run_module, conf):
+    # Lines written before the gate existed: replaced, not duplicated; an old one no longer
+    # listed is removed with exclusive.
+    conf.write_text(BASE + "call - - /usr/sbin/callback -S 123456\nold - - /usr/sbin/callback -S 1\n")
+    res = run(run_module, conf, users=[dict(name='call', number='123456')], gate=GATE, exclusive=True)
+    assert not res.failed, res
+    assert res['updated'] == ['call'] and res['removed'] == ['old'] and res['added'] == []
+    text = conf.read_text()
+    assert text == BASE + "call\t-\t-\t%s\t@\t-S\t123456\n" % GATE
+    assert res['users'] == [dict(name='call', number='123456', lines=[])]
+
+
+def test_gate_check_mode_and_diff(run_module, conf):
+    conf.write_text(BASE + "call - - /usr/sbin/callback -S 123456\n")
+    before = snapshot(conf)
+    res = run(run_module, conf, check_mode=True, name='call', number='123456', gate=GATE)
+    assert res['changed'] and res['updated'] == ['call']
+    assert snapshot(conf) == before
+    assert "call\t-\t-\t%s\t@\t-S\t123456\n" % GATE in res['diff']['after']
+    assert "call - - /usr/sbin/callback -S 123456\n" in res['diff']['before']
+
+
+def test_gate_absent_removes_gate_and_direct_entries(run_module, conf):
+    conf.write_text(BASE + "call - - %s @ -S 1\n" % GATE)
+    res = run(run_module, conf, name='call', state='absent', gate=GATE)
+    assert res['changed'] and res['removed'] == ['call']
+    assert conf.read_text() == BASE
+
+
+def test_gate_counts_in_the_argument_limit(run_module, conf):
+    # -S, the number and '@' leave room for 5 options within mgetty's 8 arguments, not 6.
+    before = snapshot(conf)
+    res = run(run_module, conf, name='call', number='1', program_args=['-d'] * 6, gate=GATE)
+    assert res.failed and 'program_args' in res['msg']
+    assert snapshot(conf) == before
+    res = run(run_module, conf, name='call', number='1', program_args=['-d'] * 5, gate=GATE)
+    assert not res.failed, res
+
+
+@pytest.mark.parametrize('gate', ['callback-gate', '/usr/sbin/callback', '/usr/local/lib/a gate'])
+def test_gate_validation(run_module, conf, gate):
+    before = snapshot(conf)
+    res = run(run_module, conf, name='call', number='1', gate=gate)
+    assert res.failed and 'gate' in res['msg']
+    assert snapshot(conf) == before

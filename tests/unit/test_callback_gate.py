@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The callback role's gate (roles/callback/templates/callback-gate.j2), rendered with Jinja2 as the
+template module does, run as a program on a pseudo-terminal (its line), with a stand-in for the
+callback program that records its arguments and a syslog socket of the test's own. The real
+mgetty and callback run it in the Molecule scenarios (molecule/shared/tests)."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import fcntl
+import os
+import select
+import socket
+import stat
+import subprocess
+import time
+
+import jinja2
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATE = os.path.join(TOP, 'roles', 'callback', 'templates', 'callback-gate.j2')
+
+
+class Gate(object):
+    def __init__(self, tmp_path, limit=3, window=3600):
+        self.state_dir = str(tmp_path / 'state')
+        self.record = tmp_path / 'callback-ran'
+        self.callback = tmp_path / 'callback'
+        self.callback.write_text('#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >> %s\n' % self.record)
+        self.callback.chmod(0o755)
+        self.log_path = str(tmp_path / 'log')
+        self.log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.log.bind(self.log_path)
+        with open(TEMPLATE) as f:
+            text = jinja2.Template(f.read()).render(
+                ansible_managed='Ansible managed', callback_rate_limit_count=limit,
+                callback_rate_limit_window=window, __callback_program=str(self.callback),
+                __callback_gate='/usr/local/lib/dialin-callback/callback-gate',
+                __callback_gate_state_dir=self.state_dir, __callback_gate_syslog_socket=self.log_path)
+        self.path = tmp_path / 'callback-gate'
+        self.path.write_text(text)
+        self.path.chmod(0o700)
+
+    def start(self, *args, **env):
+        """The gate on a pseudo-terminal, as mgetty leaves it: stdin, stdout and stderr the line."""
+        master, slave = os.openpty()
+        environ = dict((k, v) for k, v in os.environ.items() if k != 'DEVICE')
+        environ.update(env)
+        proc = subprocess.Popen([str(self.path)] + list(args), stdin=slave, stdout=slave,
+                                stderr=slave, close_fds=True, env=environ)
+        proc.line = os.ttyname(slave)[len('/dev/'):]
+        os.close(slave)
+        proc.master = master
+        return proc
+
+    def run(self, *args, **env):
+        proc = self.start(*args, **env)
+        rc = proc.wait(timeout=30)
+        return rc, self.read(proc.master)
+
+    @staticmethod
+    def read(master):
+        out = b''
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 1024)
+            except OSError:  # EIO: the slave side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        return out.decode()
+
+    def runs(self):
+        """The argument lists the stand-in callback program was run with."""
+        if not self.record.exists():
+            return []
+        lines = self.record.read_text().splitlines()
+        runs, current = [], None
+        for line in lines:
+            if line == str(self.callback):
+                current = []
+                runs.append(current)
+            else:
+                current.append(line)
+        return runs
+
+    def messages(self):
+        self.log.setblocking(False)
+        out = []
+        while True:
+            try:
+                out.append(self.log.recv(4096).decode())
+            except BlockingIOError:
+                return out
+
+
+@pytest.fixture
+def gate(tmp_path):
+    g = Gate(tmp_path, limit=2)
+    yield g
+    g.log.close()
+
+
+def test_runs_callback_with_the_other_arguments_up_to_the_limit(gate):
+    for n in (1, 2):
+        rc, out = gate.run('call', '-l', 'ttyS1', '0W5551234')
+        assert rc == 0, out
+        assert gate.runs() == [['-l', 'ttyS1', '0W5551234']] * n
+    state = os.path.join(gate.state_dir, 'call')
+    assert stat.S_IMODE(os.stat(gate.state_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
+    with open(state) as f:
+        times = [int(t) for t in f.read().split()]
+    assert len(times) == 2 and all(abs(t - time.time()) < 60 for t in times)
+    messages = gate.messages()
+    assert len(messages) == 2
+    assert messages[0].startswith('<38>') and ' dialin-callback: ' in messages[0]
+    assert 'callback allowed: login=call line=' in messages[0] and '(1 of 2 in 3600 s)' in messages[0]
+
+
+def test_the_call_past_the_limit_is_refused_told_and_logged(gate):
+    gate.run('call', '-S', '123456')
+    gate.run('call', '-S', '123456')
+    gate.messages()
+    proc = gate.start('call', '-S', '123456')
+    rc = proc.wait(timeout=30)
+    out = gate.read(proc.master)
+    assert rc == 1
+    assert gate.runs() == [['-S', '123456']] * 2
+    assert out.strip() == 'Callback refused, try again later.'
+    messages = gate.messages()
+    assert len(messages) == 1
+    # auth.notice, the pseudo-login and the line (the tty of the gate's stdin)
+    assert messages[0].startswith('<37>')
+    assert ('callback refused: login=call line=%s: 2 callbacks in the last 3600 s (limit 2)'
+            % proc.line) in messages[0]
+    # a refusal is not a callback: the state still holds two
+    with open(os.path.join(gate.state_dir, 'call')) as f:
+        assert len(f.read().split()) == 2
+
+
+def test_the_line_is_named_as_mgetty_names_it(gate):
+    # mgetty started on a name that links to the tty (DEVICE): both are logged.
+    proc = gate.start('call', '-S', '1', DEVICE='ttyS1')
+    assert proc.wait(timeout=30) == 0
+    gate.read(proc.master)
+    assert 'login=call line=ttyS1 (tty %s) (1 of 2' % proc.line in gate.messages()[0]
+
+
+def test_each_pseudo_login_has_its_own_count(gate):
+    for _n in range(2):
+        gate.run('call', '-S', '1')
+    rc, out = gate.run('callus', '-S', '2')
+    assert rc == 0, out
+    assert gate.runs()[-1] == ['-S', '2']
+
+
+def test_the_window_slides(gate):
+    os.makedirs(gate.state_dir, mode=0o700)
+    with open(os.path.join(gate.state_dir, 'call'), 'w') as f:
+        # two callbacks, one just out of the window and one in it
+        f.write('%d\n%d\n' % (time.time() - 3601, time.time() - 100))
+    rc, out = gate.run('call', '-S', '1')
+    assert rc == 0, out
+    rc, out = gate.run('call', '-S', '1')
+    assert rc == 1 and 'refused' in out
+    assert len(gate.runs()) == 1
+
+
+def test_two_lines_at_once_get_one_callback_between_them(tmp_path):
+    g = Gate(tmp_path, limit=1)
+    os.makedirs(g.state_dir, mode=0o700)
+    # The test holds the pseudo-login's lock while both start, so both wait for it.
+    fd = os.open(os.path.join(g.state_dir, 'call'), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    procs = [g.start('call', '-S', '1'), g.start('call', '-S', '1')]
+    time.sleep(1)
+    assert [p.poll() for p in procs] == [None, None]
+    os.close(fd)
+    rcs = sorted(p.wait(timeout=30) for p in procs)
+    for p in procs:
+        g.read(p.master)
+    assert rcs == [0, 1]
+    assert g.runs() == [['-S', '1']]
+    g.log.close()
+
+
+def test_zero_disables_the_limit(tmp_path):
+    g = Gate(tmp_path, limit=0)
+    for _n in range(5):
+        rc, out = g.run('call', '-S', '1')
+        assert rc == 0, out
+    assert len(g.runs()) == 5
+    assert not os.path.exists(g.state_dir)
+    g.log.close()
+
+
+@pytest.mark.parametrize('args', [(), ('-S', '123456'), ('../call', '-S', '1'), ('.call', '-S', '1')])
+def test_no_pseudo_login_no_callback(gate, args):
+    # login.config without '@' first (or a name that is no pseudo-login): refused, nothing dialled.
+    rc, out = gate.run(*args)
+    assert rc == 1 and 'refused' in out
+    assert gate.runs() == []
+    messages = gate.messages()
+    assert len(messages) == 1 and messages[0].startswith('<35>') and 'not a pseudo-login name' in messages[0]
+
+
+def test_a_state_it_cannot_write_refuses(gate):
+    # The state directory is a file: the gate cannot keep count, so it does not call back.
+    with open(gate.state_dir, 'w') as f:
+        f.write('')
+    rc, out = gate.run('call', '-S', '1')
+    assert rc == 1 and 'refused' in out
+    assert gate.runs() == []
+    assert 'state file in' in gate.messages()[0]
