@@ -28,7 +28,7 @@ def main():
             os.kill(pid, signal.SIGKILL)
             killed = True
             break
-        ready, _, _ = select.select([fd], [], [], 0.2)
+        ready = select.select([fd], [], [], 0.2)[0]
         if not ready:
             continue
         try:
@@ -42,7 +42,7 @@ def main():
             time.sleep(0.2)  # the prompt may come just before echo is turned off (TCSAFLUSH)
             os.write(fd, password + b"\n")
             typed = True
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     sys.stdout.write(output.decode("utf-8", "replace"))
     sys.exit(124 if killed else os.waitstatus_to_exitcode(status))
 

@@ -66,7 +66,7 @@ def forwarding_attempt(host, ssh_argv):
         cat /tmp/forward.out
     """
     result = host.run("bash -c " + shlex.quote(script))
-    through, _, ssh_output = result.stdout.partition("=== ssh exit status:")
+    through, ssh_output = result.stdout.split("=== ssh exit status:", 1)
     return through, ssh_output
 
 
