@@ -134,6 +134,22 @@ def test_cron_refuses_the_ppp_account(host):
     assert local.rc == 0, local.stdout + local.stderr
 
 
+def pppd_account_check(host, user, tty):
+    """PAM's account stack of pppd's PAP login (service ppp), with the items pppd 2.4.9 sets
+    (session.c): PAM_TTY the line's device, PAM_RHOST the PPP interface."""
+    return run(host, ["pamtester", "-I", f"tty={tty}", "-I", "rhost=ppp0", "ppp", user, "acct_mgmt"])
+
+
+def test_pppd_pap_login_admits_only_ppp_accounts_on_the_dial_in_lines(host):
+    """The /AutoPPP/ path: pppd checks the PAP user's account (pppd itself needs kernel PPP)."""
+    allowed = pppd_account_check(host, PPP_USER, "/dev/ttyS1")
+    assert allowed.rc == 0, allowed.stdout + allowed.stderr
+    for user, tty in ((PPP_USER, "/dev/pts/0"), ("root", "/dev/ttyS1"), (LOCAL_USER, "/dev/ttyS1")):
+        refused = pppd_account_check(host, user, tty)
+        assert refused.rc == 1, (user, tty, refused.stdout + refused.stderr)
+        assert "Authentication failure" in refused.stderr or "Permission denied" in refused.stderr, refused.stderr
+
+
 def call_back_and_log_in(host, user, password, then):
     """callus dials in, is called back on ttyS1, and types user and password at the new login:.
 
