@@ -56,8 +56,13 @@ def forwarding_attempt(host, ssh_argv):
         lan=$!
         {" ".join(shlex.quote(a) for a in ssh_argv)} > /tmp/forward.out 2>&1 &
         ssh=$!
-        # ssh exits at once when refused; when let in it keeps the forward open.
-        for i in $(seq 1 50); do kill -0 $ssh 2>/dev/null || break; sleep 0.1; done
+        # Refused, ssh exits (after pam_unix's failure delay); let in, it opens the forward's port
+        # and stays. Wait for either, up to 60 s on a loaded machine.
+        for i in $(seq 1 600); do
+            kill -0 $ssh 2>/dev/null || break
+            ss -Hltn "sport = :{FORWARDED_PORT}" | grep -q . && break
+            sleep 0.1
+        done
         echo "=== through the forward:"
         timeout 5 socat -u TCP:127.0.0.1:{FORWARDED_PORT} - 2>&1
         kill $ssh $lan 2>/dev/null
