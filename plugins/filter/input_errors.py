@@ -347,6 +347,12 @@ def ppp_server_errors(values):
     twice = _repeated([user.get('name', '') for i, user in users])
     if twice:
         errors.append('ppp_server_users: each name may appear once; declared more than once: %s.' % _json(twice))
+    # The switch that lifts the PPP accounts' login restrictions: a string such as "false" would
+    # be true in a condition, so only a real boolean is accepted.
+    insecure = values.get('ppp_server_insecure_logins_anywhere', False)
+    if not isinstance(insecure, bool):
+        errors.append('ppp_server_insecure_logins_anywhere must be true or false, not quoted (got %s).'
+                      % _json(insecure))
     return errors
 
 

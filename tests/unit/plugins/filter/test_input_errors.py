@@ -38,6 +38,7 @@ GOOD = {
         'ppp_server_ports': [PORT], 'ppp_server_netmask': '255.255.255.0', 'ppp_server_ms_dns': ['192.168.1.10'],
         'ppp_server_extra_options': ['lcp-echo-interval 30'], 'ppp_server_pppd_mode': '4754',
         'ppp_server_users': [{'name': 'pppuser', 'password': 'Sup3r-Secret', 'addresses': ['192.168.1.2', '*']}],
+        'ppp_server_insecure_logins_anywhere': False,
     },
     'server': {
         'server_ports': [PORT], 'server_callback_users': [{'name': 'call', 'number': '123', 'lines': ['ttyS1']}],
@@ -144,6 +145,8 @@ BAD = [
     ('ppp_server', {'ppp_server_ports__0': {'ppp_options': ['mtu 1400', 'allow-ip 10.0.0.0/8']}},
      ['ppp_server_ports[0]', 'allow-ip', 'ppp_server_insecure_allow_noauth']),
     ('ppp_server', {'ppp_server_extra_options': ['noauth']}, ['ppp_server_extra_options', 'ppp_server_insecure_allow_noauth']),
+    ('ppp_server', {'ppp_server_insecure_logins_anywhere': 'false'},
+     ['ppp_server_insecure_logins_anywhere', 'true or false', '"false"']),
     ('server', {'server_callback_users__0': {'lines': ['ttyS7']}}, ['server_callback_users', '"ttyS7"']),
     ('server', {'server_ports': [PORT, dict(PORT, device='ttyS2', local_ip='192.168.1.5')]},
      ['server_ports', 'remote_ip']),

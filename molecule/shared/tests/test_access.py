@@ -1,0 +1,190 @@
+"""The PPP accounts log in on the dial-in lines only, and nobody else logs in there.
+
+Each test attacks the converged container with the real programs: OpenSSH's client and sshd,
+su, login, cron's PAM stack (through pamtester), and mgetty, callback and login on the test
+modem's line. Without the role's access.yml and sshd.yml each of the refusals below succeeds.
+"""
+
+import pathlib
+import shlex
+
+PPP_USER, PPP_PASSWORD = "pppuser", "molecule secret #1"  # shared/group_vars
+LOCAL_USER, LOCAL_PASSWORD = "localuser", "molecule local #3"  # shared/prepare.yml
+ROOT_PASSWORD = "molecule root #2"  # shared/prepare.yml
+PTYDRIVE = (pathlib.Path(__file__).parent / "ptydrive.py").read_text(encoding="utf-8")
+CALLER = "/usr/local/lib/dialin-test/caller.py"
+CALLER_LINE = "/run/modememu/caller"
+SSH = ["ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+       "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
+SSH_PASSWORD = ["-o", "PreferredAuthentications=password,keyboard-interactive",
+                "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"]
+# A service on the server's LAN side that a forwarding would reach.
+LAN_PORT, FORWARDED_PORT, LAN_SECRET = 18080, 18081, "lan-service-reached"
+
+
+def run(host, argv):
+    return host.run(" ".join(shlex.quote(a) for a in argv))
+
+
+def on_pty(host, password, argv, timeout=20):
+    """Run argv on a new pseudo-terminal (a console's stand-in), typing password when asked."""
+    return run(host, ["python3", "-c", PTYDRIVE, password, str(timeout)] + argv)
+
+
+def test_ssh_with_the_ppp_password_is_refused(host):
+    result = run(host, ["sshpass", "-p", PPP_PASSWORD] + SSH + SSH_PASSWORD
+                 + [f"{PPP_USER}@127.0.0.1", "echo", "shell-reached"])
+    output = result.stdout + result.stderr
+    # 255: ssh's own failure; the account's shell (ppplogin) never ran.
+    assert result.rc == 255, output
+    assert "Permission denied" in output, output
+    assert "shell-reached" not in output and "dial-in lines only" not in output, output
+
+
+def test_ssh_still_lets_a_local_user_in(host):
+    """The restriction is the PPP accounts', not everybody's."""
+    result = run(host, ["sshpass", "-p", LOCAL_PASSWORD] + SSH + SSH_PASSWORD
+                 + [f"{LOCAL_USER}@127.0.0.1", "echo", "shell-reached"])
+    assert result.rc == 0, result.stdout + result.stderr
+    assert "shell-reached" in result.stdout
+
+
+def forwarding_attempt(host, ssh_argv):
+    """Start ssh -N -L towards a LAN service; return (what came through the forward, ssh's output)."""
+    script = f"""
+        socat TCP-LISTEN:{LAN_PORT},bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo {LAN_SECRET}' &
+        lan=$!
+        {" ".join(shlex.quote(a) for a in ssh_argv)} > /tmp/forward.out 2>&1 &
+        ssh=$!
+        # Refused, ssh exits (after pam_unix's failure delay); let in, it opens the forward's port
+        # and stays. Wait for either, up to 60 s on a loaded machine.
+        for i in $(seq 1 600); do
+            kill -0 $ssh 2>/dev/null || break
+            ss -Hltn "sport = :{FORWARDED_PORT}" | grep -q . && break
+            sleep 0.1
+        done
+        echo "=== through the forward:"
+        timeout 5 socat -u TCP:127.0.0.1:{FORWARDED_PORT} - 2>&1
+        kill $ssh $lan 2>/dev/null
+        wait $ssh
+        echo "=== ssh exit status: $?"
+        cat /tmp/forward.out
+    """
+    result = host.run("bash -c " + shlex.quote(script))
+    through, ssh_output = result.stdout.split("=== ssh exit status:", 1)
+    return through, ssh_output
+
+
+def test_ssh_forwarding_with_the_ppp_password_forwards_nothing(host):
+    through, ssh_output = forwarding_attempt(host, ["sshpass", "-p", PPP_PASSWORD] + SSH + SSH_PASSWORD + [
+        "-N", "-L", f"127.0.0.1:{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}", f"{PPP_USER}@127.0.0.1"])
+    assert LAN_SECRET not in through, through + ssh_output
+    assert ssh_output.split()[0] == "255" and "Permission denied" in ssh_output, ssh_output
+
+
+def test_ssh_with_a_key_of_the_ppp_account_is_refused(host):
+    """A key the account (or anybody who wrote its home) put in authorized_keys: refused too."""
+    setup = f"""
+        set -e
+        rm -f /root/ppp-attack-key /root/ppp-attack-key.pub
+        ssh-keygen -q -t ed25519 -N '' -f /root/ppp-attack-key
+        install -d -o {PPP_USER} -m 0700 /home/{PPP_USER}/.ssh
+        install -o {PPP_USER} -m 0600 /root/ppp-attack-key.pub /home/{PPP_USER}/.ssh/authorized_keys
+    """
+    assert host.run("bash -c " + shlex.quote(setup)).rc == 0
+    try:
+        key = ["-i", "/root/ppp-attack-key", "-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey"]
+        result = run(host, SSH + key + [f"{PPP_USER}@127.0.0.1", "echo", "shell-reached"])
+        output = result.stdout + result.stderr
+        assert result.rc == 255 and "Permission denied" in output, output
+        assert "shell-reached" not in output and "dial-in lines only" not in output, output
+        through, ssh_output = forwarding_attempt(host, SSH + key + [
+            "-N", "-L", f"127.0.0.1:{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}", f"{PPP_USER}@127.0.0.1"])
+        assert LAN_SECRET not in through, through + ssh_output
+        assert ssh_output.split()[0] == "255" and "Permission denied" in ssh_output, ssh_output
+    finally:
+        host.run(f"rm -rf /home/{PPP_USER}/.ssh /root/ppp-attack-key /root/ppp-attack-key.pub")
+
+
+def test_su_to_the_ppp_account_with_its_password_is_refused(host):
+    """A local user who knows the PPP password types it to su."""
+    result = on_pty(host, PPP_PASSWORD, ["runuser", "-u", LOCAL_USER, "--", "su", "-c", "echo shell-reached", PPP_USER])
+    assert "su: Permission denied" in result.stdout, result.stdout
+    # Without the restriction su accepts it and runs the ppplogin shell, which refuses a pty itself.
+    assert "shell-reached" not in result.stdout and "dial-in lines only" not in result.stdout, result.stdout
+    assert result.rc == 1
+
+
+def test_su_by_root_to_the_ppp_account_with_another_shell_is_refused(host):
+    """root needs no password for su, but su still asks PAM's account stack."""
+    result = run(host, ["su", "-s", "/bin/sh", "-c", "echo shell-reached-as-$(id -un)", PPP_USER])
+    output = result.stdout + result.stderr
+    assert result.rc == 1 and "su: Permission denied" in output, output
+    assert "shell-reached" not in output, output
+
+
+def test_console_login_of_the_ppp_account_is_refused(host):
+    """login on a terminal that is not a dial-in line (a pseudo-terminal here)."""
+    result = on_pty(host, PPP_PASSWORD, ["login", PPP_USER])
+    assert "Permission denied" in result.stdout, result.stdout
+    assert "dial-in lines only" not in result.stdout, result.stdout
+    assert result.rc == 1
+
+
+def test_cron_refuses_the_ppp_account(host):
+    """cron's own PAM stack (/etc/pam.d/cron), as cron calls it (PAM_TTY "cron"), through pamtester."""
+    ppp = run(host, ["pamtester", "-I", "tty=cron", "cron", PPP_USER, "acct_mgmt"])
+    assert ppp.rc == 1 and "Permission denied" in ppp.stderr, ppp.stdout + ppp.stderr
+    local = run(host, ["pamtester", "-I", "tty=cron", "cron", LOCAL_USER, "acct_mgmt"])
+    assert local.rc == 0, local.stdout + local.stderr
+
+
+def pppd_account_check(host, user, tty):
+    """PAM's account stack of pppd's PAP login (service ppp), with the items pppd 2.4.9 sets
+    (session.c): PAM_TTY the line's device, PAM_RHOST the PPP interface."""
+    return run(host, ["pamtester", "-I", f"tty={tty}", "-I", "rhost=ppp0", "ppp", user, "acct_mgmt"])
+
+
+def test_pppd_pap_login_admits_only_ppp_accounts_on_the_dial_in_lines(host):
+    """The /AutoPPP/ path: pppd checks the PAP user's account (pppd itself needs kernel PPP)."""
+    allowed = pppd_account_check(host, PPP_USER, "/dev/ttyS1")
+    assert allowed.rc == 0, allowed.stdout + allowed.stderr
+    for user, tty in ((PPP_USER, "/dev/pts/0"), ("root", "/dev/ttyS1"), (LOCAL_USER, "/dev/ttyS1")):
+        refused = pppd_account_check(host, user, tty)
+        assert refused.rc == 1, (user, tty, refused.stdout + refused.stderr)
+        assert "Authentication failure" in refused.stderr or "Permission denied" in refused.stderr, refused.stderr
+
+
+def call_back_and_log_in(host, user, password, then):
+    """callus dials in, is called back on ttyS1, and types user and password at the new login:.
+
+    ``then`` are the caller's further steps.
+    """
+    script = ["send", r"ATZ\r", "expect", "OK", "send", r"ATD100\r",
+              "expect", "CONNECT", "expect", "login:", "send", r"callus\r",
+              "expect", "NO CARRIER", "expect", "RING", "send", r"ATA\r",
+              "expect", "CONNECT", "expect", "login:", "send", user + r"\r",
+              "expect", "assword:", "send", password.replace("\\", "\\\\") + r"\r"] + then
+    return run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "90"] + script)
+
+
+def test_root_password_after_a_callback_gets_no_shell(host):
+    result = call_back_and_log_in(host, "root", ROOT_PASSWORD, ["expect", "Permission denied", "expect", "NO CARRIER"])
+    assert result.rc == 0, result.stdout + result.stderr
+
+
+def test_local_user_password_after_a_callback_gets_no_shell(host):
+    result = call_back_and_log_in(host, LOCAL_USER, LOCAL_PASSWORD,
+                                  ["expect", "Permission denied", "expect", "NO CARRIER"])
+    assert result.rc == 0, result.stdout + result.stderr
+
+
+def test_ppp_account_after_a_callback_still_starts_pppd(host):
+    """login accepts the PPP account on the dial-in line and its shell starts pppd there.
+
+    The container's kernel has no PPP: pppd, on the line, tells the caller it found no /dev/ppp and exits.
+    """
+    result = call_back_and_log_in(host, PPP_USER, PPP_PASSWORD,
+                                  ["expect", "/usr/sbin/pppd: ", "expect", "NO CARRIER"])
+    assert result.rc == 0, result.stdout + result.stderr
+    assert "Permission denied" not in result.stdout and "dial-in lines only" not in result.stdout
