@@ -155,13 +155,14 @@ def test_pppd_pap_login_admits_only_ppp_accounts_on_the_dial_in_lines(host):
         assert "Authentication failure" in refused.stderr or "Permission denied" in refused.stderr, refused.stderr
 
 
-def call_back_and_log_in(host, user, password, then):
-    """callus dials in, is called back on ttyS1, and types user and password at the new login:.
+def call_back_and_log_in(host, pseudo_login, user, password, then):
+    """The caller logs in as ``pseudo_login``, is called back on ttyS1, and types user and password at
+    the new login:. Each test has its own pseudo-login: the rate limit counts callbacks per pseudo-login.
 
     ``then`` are the caller's further steps.
     """
     script = ["send", r"ATZ\r", "expect", "OK", "send", r"ATD100\r",
-              "expect", "CONNECT", "expect", "login:", "send", r"callus\r",
+              "expect", "CONNECT", "expect", "login:", "send", pseudo_login + r"\r",
               "expect", "NO CARRIER", "expect", "RING", "send", r"ATA\r",
               "expect", "CONNECT", "expect", "login:", "send", user + r"\r",
               "expect", "assword:", "send", password.replace("\\", "\\\\") + r"\r"] + then
@@ -169,12 +170,12 @@ def call_back_and_log_in(host, user, password, then):
 
 
 def test_root_password_after_a_callback_gets_no_shell(host):
-    result = call_back_and_log_in(host, "root", ROOT_PASSWORD, ["expect", "Permission denied", "expect", "NO CARRIER"])
+    result = call_back_and_log_in(host, "callroot", "root", ROOT_PASSWORD, ["expect", "Permission denied", "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
 
 
 def test_local_user_password_after_a_callback_gets_no_shell(host):
-    result = call_back_and_log_in(host, LOCAL_USER, LOCAL_PASSWORD,
+    result = call_back_and_log_in(host, "calllocal", LOCAL_USER, LOCAL_PASSWORD,
                                   ["expect", "Permission denied", "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
 
@@ -184,7 +185,7 @@ def test_ppp_account_after_a_callback_still_starts_pppd(host):
 
     The container's kernel has no PPP: pppd, on the line, tells the caller it found no /dev/ppp and exits.
     """
-    result = call_back_and_log_in(host, PPP_USER, PPP_PASSWORD,
+    result = call_back_and_log_in(host, "callppp", PPP_USER, PPP_PASSWORD,
                                   ["expect", "/usr/sbin/pppd: ", "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
     assert "Permission denied" not in result.stdout and "dial-in lines only" not in result.stdout
