@@ -21,7 +21,7 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp(argv[0], argv)
-    output, typed, killed = b"", False, False
+    output, typed, killed, status = b"", False, False, None
     deadline = time.monotonic() + timeout
     while True:
         if time.monotonic() > deadline:
@@ -33,16 +33,24 @@ def main():
             continue
         try:
             data = os.read(fd, 4096)
-        except OSError:  # EIO: the command and its children closed the terminal
-            break
+        except OSError:  # EIO: no process has the terminal open at the moment
+            data = b""
         if not data:
-            break
+            # Done when the command has ended: util-linux's login (Debian 13) closes the terminal,
+            # vhangup()s it and opens it again before it asks for the password.
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            status = None
+            time.sleep(0.05)
+            continue
         output += data
         if not typed and output.rstrip().lower().endswith(b"password:"):
             time.sleep(0.2)  # the prompt may come just before echo is turned off (TCSAFLUSH)
             os.write(fd, password + b"\n")
             typed = True
-    status = os.waitpid(pid, 0)[1]
+    if status is None:
+        status = os.waitpid(pid, 0)[1]
     sys.stdout.write(output.decode("utf-8", "replace"))
     sys.exit(124 if killed else os.waitstatus_to_exitcode(status))
 
