@@ -8,9 +8,7 @@ program under test (mgetty, callback, chat, pppd, caller.py) opens PATH and talk
 Hayes modem: ``ATD<number>`` rings the line registered at that number, ``ATA`` (or
 auto-answer, ``ATS0=n``) connects both, and bytes are then relayed both ways until one
 side hangs up with ``+++`` and ``ATH``, drops DTR (sets the speed to B0), or closes the
-line (the last close of the slave, unless it is opened again within CLOSE_GRACE: util-linux's
-login, Debian 13's, closes the line and vhangup()s it with HUPCL cleared, which keeps DTR up on
-a serial port, then opens it again), whereupon the other side gets ``NO CARRIER``.
+line (the last close of the slave), whereupon the other side gets ``NO CARRIER``.
 
 Usage::
 
@@ -100,9 +98,6 @@ NUMERIC = {
 DEFAULT_REGS = {0: 0, 1: 0, 2: 43, 3: 13, 4: 10, 5: 8, 6: 2, 7: 50, 8: 2, 10: 14, 12: 50}
 
 CHECK_INTERVAL = 0.05  # s: polling of closed lines and of DTR
-# A slave closed while online and opened again within this many seconds keeps the call (a
-# close and reopen around vhangup(), as util-linux's login does; a serial port keeps DTR then).
-CLOSE_GRACE = 0.5
 
 MS_BIND = 4096
 MNT_DETACH = 2
@@ -169,8 +164,6 @@ class Line:
         self.esc_count = 0
         self.esc_last = 0.0
         self.esc_deadline: float | None = None
-        # When a slave closed while online: the call ends unless it is open again by then.
-        self.close_deadline: float | None = None
         self.dtr_low = False
         self.reset_settings()
 
@@ -282,7 +275,7 @@ class Line:
         except OSError:
             pass
         if self.state in (ONLINE, ONLINE_CMD, DIALING):
-            self.close_deadline = time.monotonic() + CLOSE_GRACE
+            self.hangup("close")
 
     # ----- output ---------------------------------------------------------------------
     def write(self, data: bytes) -> None:
@@ -671,10 +664,6 @@ class Line:
     def tick(self, now: float) -> None:
         if not self.open:
             self.refresh_open()
-        if self.close_deadline is not None and (self.open or now >= self.close_deadline):
-            self.close_deadline = None
-            if not self.open and self.state in (ONLINE, ONLINE_CMD, DIALING):
-                self.hangup("close")
         if self.state == RINGING and now >= self.next_ring:
             self.ring(now)
         if (self.state == ONLINE and self.esc_count == 3 and self.esc_deadline is not None
@@ -706,8 +695,6 @@ class Line:
             d = min(d, self.next_ring)
         if self.esc_deadline is not None:
             d = min(d, self.esc_deadline)
-        if self.close_deadline is not None:
-            d = min(d, self.close_deadline)
         return d
 
 

@@ -257,22 +257,6 @@ def test_closing_the_callee_hangs_up(emu):
     assert emu.events("hangup")[0]["reason"] == "close"
 
 
-def test_a_close_and_reopen_at_once_keeps_the_call(emu):
-    """util-linux's login (Debian 13) closes the line, vhangup()s it and opens it again: the call
-    goes on, as on a serial port whose DTR stays up; a close that lasts ends it."""
-    a, b = connect(emu)
-    b.close()
-    # Long enough for the emulator to see the line closed (it polls every CHECK_INTERVAL).
-    time.sleep(0.2)
-    b = emu.open("b")
-    b.send("still here")
-    a.expect("still here")
-    assert not emu.events("hangup")
-    b.close()
-    a.expect("\r\nNO CARRIER\r\n")
-    assert emu.events("hangup")[0]["reason"] == "close"
-
-
 def test_closing_the_caller_hangs_up(emu):
     a, b = connect(emu)
     a.close()
