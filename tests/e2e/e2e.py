@@ -190,17 +190,20 @@ class Setup:
         return run([args[0], *opts, *args[1:]], cwd=cwd, capture_output=True, text=True)
 
     def kernel(self) -> None:
+        stamp = os.path.join(self.kernel_dir, '.dialin-e2e-stamp')
+        root_stamp = os.path.join(self.base, '.dialin-e2e-stamp')
+        # The kernel package comes from the base root's package lists: a kernel unpacked after
+        # the root was built is the one those lists name.
+        if not self.force and os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(root_stamp):
+            self.kernel_pkg, self.kver = read(stamp).split()[:2]
+            log(f'{self.suite}: kernel: cached ({self.kernel_pkg})')
+            return
         out = self.apt('apt-cache', 'depends', 'linux-image-amd64', cwd=self.workdir).stdout
         pkgs = [ln.split(':', 1)[1].strip() for ln in out.splitlines()
                 if ln.strip().startswith('Depends:') and 'linux-image-6' in ln]
         if not pkgs:
             die(f'{self.suite}: cannot find the kernel package behind linux-image-amd64:\n{out}')
         pkg = self.kernel_pkg = pkgs[0]
-        stamp = os.path.join(self.kernel_dir, '.dialin-e2e-stamp')
-        if not self.force and os.path.exists(stamp) and read(stamp).split()[0] == pkg:
-            self.kver = read(stamp).split()[1]
-            log(f'{self.suite}: kernel: cached ({pkg})')
-            return
         log(f'{self.suite}: kernel: downloading {pkg} ...')
         dl = os.path.join(self.workdir, 'dl')
         shutil.rmtree(dl, ignore_errors=True)
@@ -362,6 +365,7 @@ class Combo:
         self.checks: list = []
         self.timings: dict = {}
         self.vm_time = 0.0
+        self.vm_cpu = 0.0
         self.ok = False
         self.summary: list = []
 
@@ -574,6 +578,31 @@ def accelerator() -> tuple[list, str]:
     return tcg, 'TCG (no hardware KVM' + (f'; loaded: {", ".join(others)}' if others else '') + ')'
 
 
+class VmCpu(threading.Thread):
+    """The CPU time (user and system) QEMU used, read from /proc while it runs: under software
+    emulation it says how much of the VM's wall time was work and how much waiting."""
+
+    def __init__(self, timeout_pid: int):
+        super().__init__(daemon=True)
+        self.timeout_pid = timeout_pid
+        self.seconds = 0.0
+        self.done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        tick = os.sysconf('SC_CLK_TCK')
+        while not self.done.wait(0.5):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for child in read(f'/proc/{self.timeout_pid}/task/{self.timeout_pid}/children').split():
+                    fields = read(f'/proc/{child}/stat').rsplit(')', 1)[1].split()
+                    self.seconds = max(self.seconds, (int(fields[11]) + int(fields[12])) / tick)
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join(2)
+        return self.seconds
+
+
 def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
     rundir, server, caller = combo.rundir, combo.server, combo.caller
     out = os.path.join(rundir, 'out')
@@ -601,13 +630,17 @@ def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
            *share('caller', caller), *share('tests', TESTS, ',readonly=on'), *share('out', out)]
     log(f'{combo.name}: VM: booting {setup.suite}\'s kernel {setup.kver}, {why}, {cpus} vCPUs (hard timeout {timeout} s) ...')
     t = time.monotonic()
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        cpu = VmCpu(proc.pid)
+        output = proc.communicate()[0]
+    res = subprocess.CompletedProcess(cmd, proc.returncode, output, '')
     elapsed = time.monotonic() - t
-    write(os.path.join(rundir, 'qemu.log'), res.stdout + res.stderr)
+    combo.vm_cpu = cpu.stop()
+    write(os.path.join(rundir, 'qemu.log'), output)
     if res.returncode == 124 or res.returncode == 137:
         log(f'{combo.name}: VM: killed by the hard timeout after {elapsed:.1f} s')
     elif res.returncode != 0:
-        log(f'{combo.name}: VM: qemu exited with {res.returncode}: {tail(res.stderr, 10)}')
+        log(f'{combo.name}: VM: qemu exited with {res.returncode}: {tail(output, 10)}')
     else:
         log(f'{combo.name}: VM: powered off after {elapsed:.1f} s')
     return elapsed
@@ -647,7 +680,7 @@ def check_results(combo: Combo) -> bool:
     print(f'\n---- timings: {combo.name} ----')
     for k, v in combo.timings.items():
         print(f'configure {k:<19} {v:7.1f} s')
-    print(f'VM run (boot to power-off)    {combo.vm_time:7.1f} s')
+    print(f'VM run (boot to power-off)    {combo.vm_time:7.1f} s (QEMU used {combo.vm_cpu:.1f} s of CPU)')
     for k, v in results.get('timings', {}).items():
         print(f'guest {k:<23} {v:7.1f} s')
     for row in combo.summary:
@@ -683,7 +716,8 @@ def report(setups: dict, combos: list, total: float) -> None:
     print()
     for combo in combos:
         configure_wall = combo.timings.get('ansible_wall', 0.0)
-        print(f'{combo.name:<{width}} configure {configure_wall:6.1f} s, VM run {combo.vm_time:6.1f} s: '
+        print(f'{combo.name:<{width}} configure {configure_wall:6.1f} s, VM run {combo.vm_time:6.1f} s '
+              f'(QEMU CPU {combo.vm_cpu:.1f} s): '
               f'{"PASS" if combo.ok else "FAIL"}')
     print(f'total {total:.1f} s')
 
