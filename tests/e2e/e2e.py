@@ -515,13 +515,13 @@ def configure(combo: Combo, args: argparse.Namespace, extra: list) -> dict:
             elif step == 'former':
                 created = any(ln.startswith('leaver:') for ln in read(os.path.join(server, 'etc', 'passwd')).splitlines())
                 combo.checks.append({'name': 'configure: server: the first run (e2e_former) creates the account leaver',
-                                      'ok': created, 'detail': f'log {logfile}'})
+                                     'ok': created, 'detail': f'log {logfile}'})
             elif step == 'second':
                 bad = [ln for ln in res.stdout.splitlines() if ' changed=' in ln and ' changed=0 ' not in ln]
                 lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
                 combo.checks.append({'name': f'configure: {host}: a second run changes nothing (idempotence)',
-                                      'ok': not bad,
-                                      'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {logfile}'})
+                                     'ok': not bad,
+                                     'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {logfile}'})
 
     log(f'{combo.name}: configure: applying dialin.callback.server and dialin.callback.client ...')
     t = time.monotonic()
@@ -537,8 +537,8 @@ def configure(combo: Combo, args: argparse.Namespace, extra: list) -> dict:
     shadow = [ln.split(':') for ln in read(os.path.join(server, 'etc', 'shadow')).splitlines()]
     leaver = next((f for f in shadow if f[0] == 'leaver'), None)
     combo.checks.append({'name': 'configure: server: the next run, without leaver, locked and expired the account',
-                          'ok': bool(leaver) and leaver[1].startswith('!') and leaver[7] == '1',
-                          'detail': f'shadow fields of leaver: {leaver and [leaver[0], leaver[1][:2] + "...", *leaver[2:]]}'})
+                         'ok': bool(leaver) and leaver[1].startswith('!') and leaver[7] == '1',
+                         'detail': f'shadow fields of leaver: {leaver and [leaver[0], leaver[1][:2] + "...", *leaver[2:]]}'})
     for root in (server, caller):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))
