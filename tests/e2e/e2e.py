@@ -1,24 +1,28 @@
 # Copyright: contributors to dialin.callback
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""End-to-end test of dialin.callback: the whole callback flow in a QEMU VM.
+"""End-to-end test of dialin.callback: the whole callback flow in QEMU VMs, for
+combinations of server and caller Debian releases (default: a trixie server called
+by a bookworm client, and a bookworm server called by a trixie client).
 
-Run as root:  bash tests/e2e/run   (or python3 tests/e2e/e2e.py)
+Run as root:  bash tests/e2e/run [--combos SERVER:CALLER,...]   (or python3 tests/e2e/e2e.py)
 
-Set-up, cached under the work directory (DIALIN_E2E_WORKDIR, default
+Set-up per release, cached under the work directory (DIALIN_E2E_WORKDIR, default
 /var/tmp/dialin-e2e-<hash of this checkout's path>: two checkouts never share one)
-and re-used when present:
-  - Debian's linux-image-6.1.0-*-amd64 (apt-get download, dpkg -x, depmod);
-  - a busybox initrd that loads virtio and 9p and mounts the shares;
-  - a Debian bookworm root directory (mmdebstrap, minbase, sysvinit).
-Each run:
-  - makes two copies of the root directory (overlay mounts): the server's and the caller's;
+in <workdir>/<release>/ and re-used when present:
+  - a Debian root directory (mmdebstrap, minbase, sysvinit, its apt lists kept);
+  - for a release that plays the server: its kernel (linux-image-amd64's dependency in
+    that root's lists; apt-get download, dpkg -x, depmod) and a busybox initrd with the
+    virtio and 9p modules it needs, which loads them and mounts the shares.
+Each combination (side by side):
+  - two copies of the base roots (overlay mounts): the server's and the caller's;
   - configures them from the host with the collection's roles over the
     community.general.chroot connection (dialin.callback.server on the server,
     dialin.callback.client on the caller, side by side); the caller's also in check
     mode first and a second time, which must change nothing;
-  - boots one VM (qemu -accel tcg, the server's root over 9p); the caller's root
-    is mounted in it and used through its own mount and network namespaces and
-    chroot; the modem emulator (tests/modem/modememu.py) provides the phone lines;
+  - boots one VM (qemu, KVM on hardware virtualisation else TCG, the server release's
+    kernel, the server's root over 9p); the caller's root is mounted in it and used
+    through its own mount and network namespaces and chroot; the modem emulator
+    (tests/modem/modememu.py) provides the phone lines;
   - the guest script tests/e2e/guest/orchestrate.py runs the scenarios and writes
     /e2e/out/results.json, then powers the VM off; this script checks it.
 """
