@@ -1,24 +1,28 @@
 # Copyright: contributors to dialin.callback
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""End-to-end test of dialin.callback: the whole callback flow in a QEMU VM.
+"""End-to-end test of dialin.callback: the whole callback flow in QEMU VMs, for
+combinations of server and caller Debian releases (default: a trixie server called
+by a bookworm client, and a bookworm server called by a trixie client).
 
-Run as root:  bash tests/e2e/run   (or python3 tests/e2e/e2e.py)
+Run as root:  bash tests/e2e/run [--combos SERVER:CALLER,...]   (or python3 tests/e2e/e2e.py)
 
-Set-up, cached under the work directory (DIALIN_E2E_WORKDIR, default
+Set-up per release, cached under the work directory (DIALIN_E2E_WORKDIR, default
 /var/tmp/dialin-e2e-<hash of this checkout's path>: two checkouts never share one)
-and re-used when present:
-  - Debian's linux-image-6.1.0-*-amd64 (apt-get download, dpkg -x, depmod);
-  - a busybox initrd that loads virtio and 9p and mounts the shares;
-  - a Debian bookworm root directory (mmdebstrap, minbase, sysvinit).
-Each run:
-  - makes two copies of the root directory (overlay mounts): the server's and the caller's;
+in <workdir>/<release>/ and re-used when present:
+  - a Debian root directory (mmdebstrap, minbase, sysvinit, its apt lists kept);
+  - for a release that plays the server: its kernel (linux-image-amd64's dependency in
+    that root's lists; apt-get download, dpkg -x, depmod) and a busybox initrd with the
+    virtio and 9p modules it needs, which loads them and mounts the shares.
+Each combination (side by side):
+  - two copies of the base roots (overlay mounts): the server's and the caller's;
   - configures them from the host with the collection's roles over the
     community.general.chroot connection (dialin.callback.server on the server,
     dialin.callback.client on the caller, side by side); the caller's also in check
     mode first and a second time, which must change nothing;
-  - boots one VM (qemu -accel tcg, the server's root over 9p); the caller's root
-    is mounted in it and used through its own mount and network namespaces and
-    chroot; the modem emulator (tests/modem/modememu.py) provides the phone lines;
+  - boots one VM (qemu, KVM on hardware virtualisation else TCG, the server release's
+    kernel, the server's root over 9p); the caller's root is mounted in it and used
+    through its own mount and network namespaces and chroot; the modem emulator
+    (tests/modem/modememu.py) provides the phone lines;
   - the guest script tests/e2e/guest/orchestrate.py runs the scenarios and writes
     /e2e/out/results.json, then powers the VM off; this script checks it.
 """
@@ -30,6 +34,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import lzma
 import os
 import shutil
 import subprocess
@@ -41,22 +46,31 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 COLLECTION = os.path.dirname(TESTS)
 
-SUITE = 'bookworm'
-MIRRORS = [
-    'deb http://deb.debian.org/debian bookworm main',
-    'deb http://deb.debian.org/debian bookworm-updates main',
-    'deb http://deb.debian.org/debian-security bookworm-security main',
-]
+# The Debian releases the test builds roots (and, for a server, a kernel) of.
+SUITES = {
+    'bookworm': [
+        'deb http://deb.debian.org/debian bookworm main',
+        'deb http://deb.debian.org/debian bookworm-updates main',
+        'deb http://deb.debian.org/debian-security bookworm-security main',
+    ],
+    'trixie': [
+        'deb http://deb.debian.org/debian trixie main',
+        'deb http://deb.debian.org/debian trixie-updates main',
+        'deb http://deb.debian.org/debian-security trixie-security main',
+    ],
+}
+# Combinations run by default, SERVER:CALLER. The two mixed ones cover each release as
+# server (on its own kernel) and as client, and pppd 2.4.9 against 2.5.2 both ways.
+DEFAULT_COMBOS = ['trixie:bookworm', 'bookworm:trixie']
 # The roles install mgetty and ppp themselves; the root only has what the test
 # harness needs (python3 for Ansible and the emulator, the network tools).
 ROOT_PACKAGES = [
     'sysvinit-core', 'python3', 'python3-apt', 'iproute2', 'iputils-ping',
     'procps', 'kmod', 'util-linux',
 ]
-INITRD_MODULES = [
-    'virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev',
-    'virtio_pci', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
-]
+# What the initrd needs to mount the 9p shares; their dependencies are read from the
+# kernel's modules.dep (they differ between kernels: fscache is part of netfs in 6.12).
+INITRD_MODULES = ['virtio_pci', '9pnet_virtio', '9p']
 
 T0 = time.monotonic()
 # One work directory per checkout: runs from two checkouts at the same time do not
@@ -64,8 +78,6 @@ T0 = time.monotonic()
 DEFAULT_WORKDIR = '/var/tmp/dialin-e2e-' + hashlib.sha256(os.path.realpath(COLLECTION).encode()).hexdigest()[:12]
 # Hard limit of each ansible-playbook run, in seconds.
 ANSIBLE_TIMEOUT = 900
-# Results of the configuration steps, reported with the guest's checks.
-CONFIG_CHECKS: list = []
 
 
 def log(msg: str) -> None:
@@ -114,15 +126,20 @@ def write(path: str, text: str, mode: int = 0o644) -> None:
 
 
 class Setup:
-    """Cached artefacts: kernel, modules, base root directory, initrd."""
+    """Cached artefacts of one Debian release: its base root directory and, for a release
+    that plays the server, its kernel, modules and initrd."""
 
-    def __init__(self, workdir: str, force: bool):
-        self.workdir = workdir
+    def __init__(self, workdir: str, suite: str, force: bool, kernel: bool):
+        self.suite = suite
+        self.mirrors = SUITES[suite]
+        self.workdir = os.path.join(workdir, suite)
         self.force = force
+        self.with_kernel = kernel
         self.kver = ''
-        self.kernel_dir = os.path.join(workdir, 'kernel')
-        self.base = os.path.join(workdir, 'rootfs-base')
-        self.initrd = os.path.join(workdir, 'initrd.img')
+        self.kernel_pkg = ''
+        self.kernel_dir = os.path.join(self.workdir, 'kernel')
+        self.base = os.path.join(self.workdir, 'rootfs-base')
+        self.initrd = os.path.join(self.workdir, 'initrd.img')
         self.timings: dict[str, float] = {}
 
     @property
@@ -131,96 +148,177 @@ class Setup:
 
     @property
     def modules(self) -> str:
+        # Trixie's kernel packages ship /usr/lib/modules, bookworm's /lib/modules: the
+        # unpacked tree gets lib -> usr/lib (as on a merged-/usr system), so this works for both.
         return os.path.join(self.kernel_dir, 'lib', 'modules')
 
     def all(self) -> None:
-        for tool in ('qemu-system-x86_64', 'mmdebstrap', 'apt-get', 'dpkg', 'ansible-playbook'):
-            if not shutil.which(tool):
-                die(f'{tool} not found (apt-get install -y qemu-system-x86 mmdebstrap busybox-static; pip install ansible)')
-        if not os.path.exists('/bin/busybox') or b'ELF' not in open('/bin/busybox', 'rb').read(4):
-            die('/bin/busybox not found (apt-get install -y busybox-static)')
         os.makedirs(self.workdir, exist_ok=True)
-        for name, step in (('rootfs', self.rootfs), ('kernel', self.kernel), ('initrd', self.make_initrd)):
+        steps = [('rootfs', self.rootfs)]
+        if self.with_kernel:
+            steps += [('kernel', self.kernel), ('initrd', self.make_initrd)]
+        for name, step in steps:
             t = time.monotonic()
             step()
             self.timings[name] = time.monotonic() - t
 
     def rootfs(self) -> None:
-        key = sha256_of(SUITE, *MIRRORS, *ROOT_PACKAGES, 'v1')
+        key = sha256_of(self.suite, *self.mirrors, *ROOT_PACKAGES, 'v1')
         stamp = os.path.join(self.base, '.dialin-e2e-stamp')
         if not self.force and os.path.exists(stamp) and read(stamp).strip() == key:
-            log(f'root directory: cached ({self.base})')
+            log(f'{self.suite}: root directory: cached ({self.base})')
             return
         tmp = self.base + '.tmp'
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(self.base, ignore_errors=True)
-        log('root directory: mmdebstrap ...')
+        log(f'{self.suite}: root directory: mmdebstrap ...')
         t = time.monotonic()
         run(['mmdebstrap', '--variant=minbase', '--mode=root',
              '--include=' + ','.join(ROOT_PACKAGES),
              '--skip=cleanup/apt/lists',
-             SUITE, tmp, *MIRRORS], capture_output=True, text=True)
+             self.suite, tmp, *self.mirrors], capture_output=True, text=True)
         write(os.path.join(tmp, '.dialin-e2e-stamp'), key + '\n')
         os.rename(tmp, self.base)
-        log(f'root directory: built in {time.monotonic() - t:.1f} s')
+        log(f'{self.suite}: root directory: built in {time.monotonic() - t:.1f} s')
+
+    def apt(self, *args: str, cwd: str) -> subprocess.CompletedProcess:
+        """The host's apt-get or apt-cache on the release's package lists (those of its base
+        root, kept by mmdebstrap): the host's own lists are of its release only."""
+        cache = os.path.join(self.workdir, 'apt-cache')
+        os.makedirs(os.path.join(cache, 'archives', 'partial'), exist_ok=True)
+        opts = ['-o', f'Dir::Etc::SourceList={self.base}/etc/apt/sources.list',
+                '-o', f'Dir::Etc::SourceParts={self.base}/etc/apt/sources.list.d',
+                '-o', f'Dir::State::Lists={self.base}/var/lib/apt/lists',
+                '-o', f'Dir::State::status={self.base}/var/lib/dpkg/status',
+                '-o', f'Dir::Cache={cache}', '-o', 'APT::Architecture=amd64']
+        return run([args[0], *opts, *args[1:]], cwd=cwd, capture_output=True, text=True)
 
     def kernel(self) -> None:
-        out = run(['apt-cache', 'depends', 'linux-image-amd64'], capture_output=True, text=True).stdout
+        stamp = os.path.join(self.kernel_dir, '.dialin-e2e-stamp')
+        root_stamp = os.path.join(self.base, '.dialin-e2e-stamp')
+        # The kernel package comes from the base root's package lists: a kernel unpacked after
+        # the root was built is the one those lists name.
+        if not self.force and os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(root_stamp):
+            self.kernel_pkg, self.kver = read(stamp).split()[:2]
+            log(f'{self.suite}: kernel: cached ({self.kernel_pkg})')
+            return
+        out = self.apt('apt-cache', 'depends', 'linux-image-amd64', cwd=self.workdir).stdout
         pkgs = [ln.split(':', 1)[1].strip() for ln in out.splitlines()
                 if ln.strip().startswith('Depends:') and 'linux-image-6' in ln]
         if not pkgs:
-            die(f'cannot find the kernel package behind linux-image-amd64:\n{out}')
-        pkg = pkgs[0]
-        self.kver = pkg[len('linux-image-'):]
-        stamp = os.path.join(self.kernel_dir, '.dialin-e2e-stamp')
-        if not self.force and os.path.exists(stamp) and read(stamp).strip() == pkg:
-            log(f'kernel: cached ({pkg})')
-            return
-        log(f'kernel: downloading {pkg} ...')
+            die(f'{self.suite}: cannot find the kernel package behind linux-image-amd64:\n{out}')
+        pkg = self.kernel_pkg = pkgs[0]
+        log(f'{self.suite}: kernel: downloading {pkg} ...')
         dl = os.path.join(self.workdir, 'dl')
         shutil.rmtree(dl, ignore_errors=True)
         os.makedirs(dl)
-        run(['apt-get', 'download', pkg], cwd=dl, capture_output=True, text=True)
+        self.apt('apt-get', 'download', pkg, cwd=dl)
         debs = [f for f in os.listdir(dl) if f.endswith('.deb')]
         tmp = self.kernel_dir + '.tmp'
         shutil.rmtree(tmp, ignore_errors=True)
         run(['dpkg', '-x', os.path.join(dl, debs[0]), tmp])
-        # depmod from the base root (the host may have no kmod): bind the kernel
-        # tree into it in a private mount namespace.
+        if not os.path.lexists(os.path.join(tmp, 'lib')):
+            os.symlink('usr/lib', os.path.join(tmp, 'lib'))
+        kvers = os.listdir(os.path.join(tmp, 'lib', 'modules'))
+        if len(kvers) != 1 or not os.path.exists(os.path.join(tmp, 'boot', f'vmlinuz-{kvers[0]}')):
+            die(f'{self.suite}: unexpected layout of {debs[0]}: modules {kvers}, boot {os.listdir(os.path.join(tmp, "boot"))}')
+        self.kver = kvers[0]
+        # depmod from the release's own base root (the host may have no kmod, and an older
+        # one may not read the kernel's compressed modules): the kernel tree bound into it
+        # in a private mount namespace.
         run(['unshare', '--mount', '--propagation', 'private', 'sh', '-ec',
              f'mount --bind "{tmp}" "{self.base}/mnt"; chroot "{self.base}" depmod -b /mnt {self.kver}'])
-        write(os.path.join(tmp, '.dialin-e2e-stamp'), pkg + '\n')
+        write(os.path.join(tmp, '.dialin-e2e-stamp'), f'{pkg} {self.kver}\n')
         shutil.rmtree(self.kernel_dir, ignore_errors=True)
         os.rename(tmp, self.kernel_dir)
         shutil.rmtree(dl, ignore_errors=True)
 
+    def initrd_modules(self) -> list:
+        """[(name, path relative to the modules directory)] of INITRD_MODULES and their
+        dependencies, dependencies first; modules built into the kernel are left out."""
+        mdir = os.path.join(self.modules, self.kver)
+        deps, paths = {}, {}
+
+        def name_of(path):
+            base = os.path.basename(path)
+            return base[:base.index('.ko')].replace('-', '_')
+
+        for ln in read(os.path.join(mdir, 'modules.dep')).splitlines():
+            path, _sep, rest = ln.partition(':')
+            paths[name_of(path)] = path
+            deps[name_of(path)] = [name_of(d) for d in rest.split()]
+        builtin = {name_of(ln) for ln in read(os.path.join(mdir, 'modules.builtin')).split()}
+        order: list = []
+
+        def visit(m):
+            if m in builtin or m in order:
+                return
+            if m not in paths:
+                die(f'{self.suite}: kernel module {m} not found in {mdir}')
+            for d in deps[m]:
+                visit(d)
+            order.append(m)
+
+        for m in INITRD_MODULES:
+            visit(m)
+        return [(m, paths[m]) for m in order]
+
     def make_initrd(self) -> None:
         init = open(os.path.join(HERE, 'initrd-init'), 'rb').read()
         busybox = open('/bin/busybox', 'rb').read()
-        mdir = os.path.join(self.modules, self.kver)
-        deps = {}
-        for ln in read(os.path.join(mdir, 'modules.dep')).splitlines():
-            path = ln.split(':', 1)[0]
-            deps[os.path.basename(path)[:-3]] = path
-        files = {}
-        for m in INITRD_MODULES:
-            if m not in deps:
-                die(f'kernel module {m} not found in {mdir}')
-            files[m] = open(os.path.join(mdir, deps[m]), 'rb').read()
-        key = sha256_of(init, busybox, self.kver, *INITRD_MODULES)
+        mods = self.initrd_modules()
+        key = sha256_of(init, busybox, self.kver, *[p for _m, p in mods])
         stamp = self.initrd + '.stamp'
         if not self.force and os.path.exists(self.initrd) and os.path.exists(stamp) and read(stamp).strip() == key:
-            log('initrd: cached')
+            log(f'{self.suite}: initrd: cached')
             return
+        files = []
+        for m, path in mods:
+            data = open(os.path.join(self.modules, self.kver, path), 'rb').read()
+            # busybox's insmod is given plain modules: trixie's kernel ships them xz-compressed.
+            if path.endswith('.xz'):
+                data = lzma.decompress(data)
+            elif path.endswith('.gz'):
+                data = gzip.decompress(data)
+            elif not path.endswith('.ko'):
+                die(f'{self.suite}: cannot unpack the kernel module {path}')
+            files.append((f'modules/{m}.ko', data, 0o100644))
+        order = ''.join(f'{m}\n' for m, _p in mods).encode()
         entries = [('dev', None, 0o40755), ('bin', None, 0o40755), ('modules', None, 0o40755),
                    ('bin/busybox', busybox, 0o100755), ('bin/sh', b'busybox', 0o120777),
-                   ('init', init, 0o100755)]
-        entries += [(f'modules/{m}.ko', data, 0o100644) for m, data in files.items()]
+                   ('init', init, 0o100755), ('modules/order', order, 0o100644)] + files
         with gzip.open(self.initrd + '.tmp', 'wb', compresslevel=6) as f:
             f.write(cpio_newc(entries))
         os.rename(self.initrd + '.tmp', self.initrd)
         write(stamp, key + '\n')
-        log(f'initrd: built ({os.path.getsize(self.initrd) // 1024} KiB)')
+        log(f'{self.suite}: initrd: built ({os.path.getsize(self.initrd) // 1024} KiB; modules {", ".join(m for m, _p in mods)})')
+
+
+def check_tools() -> None:
+    for tool in ('qemu-system-x86_64', 'mmdebstrap', 'apt-get', 'dpkg', 'ansible-playbook'):
+        if not shutil.which(tool):
+            die(f'{tool} not found (apt-get install -y qemu-system-x86 mmdebstrap busybox-static; pip install ansible)')
+    if not os.path.exists('/bin/busybox') or b'ELF' not in open('/bin/busybox', 'rb').read(4):
+        die('/bin/busybox not found (apt-get install -y busybox-static)')
+
+
+def in_parallel(jobs: list) -> None:
+    """Runs the callables side by side in threads; a failure in any (die() included) ends the run."""
+    errors: list = []
+
+    def wrap(job):
+        try:
+            job()
+        except BaseException as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
 
 
 def cpio_newc(entries) -> bytes:
@@ -255,6 +353,27 @@ def load_vars() -> dict:
         return yaml.safe_load(f)
 
 
+class Combo:
+    """One combination: a server of one release called by a client of another, in one VM
+    booted on the server release's kernel. Its files are in <workdir>/run/<name>/."""
+
+    def __init__(self, spec: str, workdir: str):
+        server, _sep, caller = spec.partition(':')
+        if server not in SUITES or caller not in SUITES:
+            die(f'bad combination {spec!r}: SERVER:CALLER, each one of {", ".join(SUITES)}')
+        self.server_suite, self.caller_suite = server, caller
+        self.name = f'{server}-server-{caller}-client'
+        self.rundir = os.path.join(workdir, 'run', self.name)
+        self.server = os.path.join(self.rundir, 'server')
+        self.caller = os.path.join(self.rundir, 'caller')
+        self.checks: list = []
+        self.timings: dict = {}
+        self.vm_time = 0.0
+        self.vm_cpu = 0.0
+        self.ok = False
+        self.summary: list = []
+
+
 def release_roots(rundir: str) -> None:
     """Unmount and remove the previous run's roots."""
     for sub in ('server', 'caller'):
@@ -266,22 +385,24 @@ def release_roots(rundir: str) -> None:
                 shutil.rmtree(path + suffix)
 
 
-def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
-    """Two copies of the base root (overlay mounts, else cp), plus the harness's pieces."""
+def prepare_roots(combo: Combo, setups: dict) -> tuple[str, str]:
+    """Copies of the server's and the caller's base roots (overlay mounts, else cp), plus
+    the harness's pieces."""
+    rundir = combo.rundir
     release_roots(rundir)
     os.makedirs(rundir, exist_ok=True)
-    server = os.path.join(rundir, 'server')
-    caller = os.path.join(rundir, 'caller')
-    for dst, hostname in ((server, 'dialin-server'), (caller, 'dialin-caller')):
+    server, caller = combo.server, combo.caller
+    for dst, hostname, base in ((server, 'dialin-server', setups[combo.server_suite].base),
+                                (caller, 'dialin-caller', setups[combo.caller_suite].base)):
         for d in (dst, dst + '.upper', dst + '.work'):
             os.makedirs(d)
         res = subprocess.run(['mount', '-t', 'overlay', 'overlay', '-o',
-                              f'lowerdir={setup.base},upperdir={dst}.upper,workdir={dst}.work', dst],
+                              f'lowerdir={base},upperdir={dst}.upper,workdir={dst}.work', dst],
                              capture_output=True, text=True, check=False)
         if res.returncode != 0:
             log(f'overlay mount failed ({res.stderr.strip()}), copying the root instead')
             os.rmdir(dst)
-            run(['cp', '-a', '--reflink=auto', setup.base, dst])
+            run(['cp', '-a', '--reflink=auto', base, dst])
         write(os.path.join(dst, 'etc', 'hostname'), hostname + '\n')
         # No daemon is started while the roles install packages into the root.
         write(os.path.join(dst, 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n', 0o755)
@@ -320,7 +441,7 @@ def prepare_roots(setup: Setup, rundir: str) -> tuple[str, str]:
 
 def ansible_env(rundir: str) -> dict:
     # This checkout as the collection dialin.callback, whatever else is installed.
-    colls = os.path.join(os.path.dirname(rundir), 'collections')
+    colls = os.path.join(os.path.dirname(os.path.dirname(rundir)), 'collections')
     link = os.path.join(colls, 'ansible_collections', 'dialin', 'callback')
     os.makedirs(os.path.dirname(link), exist_ok=True)
     if os.path.realpath(link) != os.path.realpath(COLLECTION):
@@ -343,11 +464,12 @@ def ansible_env(rundir: str) -> dict:
     return env
 
 
-def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, extra: list) -> dict:
+def configure(combo: Combo, args: argparse.Namespace, extra: list) -> dict:
     """Apply the roles to both roots: the server's and the caller's configuration
     run side by side (two ansible-playbook processes). The caller (this change's
     client role) also gets a check-mode run on its fresh root first and a second
     run that must change nothing; --server-checks does the same for the server."""
+    rundir, server, caller = combo.rundir, combo.server, combo.caller
     inventory = os.path.join(rundir, 'inventory.ini')
     write(inventory, '\n'.join([
         '[e2e_servers]',
@@ -363,6 +485,7 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
     env = ansible_env(rundir)
     timings: dict = {}
     failures: list = []
+    suite = {'server': combo.server_suite, 'caller': combo.caller_suite}
 
     def pipeline(host: str, checks: bool) -> None:
         # The server's first run has an account more (e2e_former): the next run must revoke it.
@@ -381,9 +504,9 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
                                                   _text(exc.stderr) + f'\n(killed after {ANSIBLE_TIMEOUT} s)')
             write(logfile, res.stdout + res.stderr)
             timings[f'ansible_{host}_{step}'] = time.monotonic() - t
-            log(f'configure: {host}: {step} run rc {res.returncode} in {timings[f"ansible_{host}_{step}"]:.1f} s')
+            log(f'{combo.name}: configure: {host} ({suite[host]}): {step} run rc {res.returncode} in {timings[f"ansible_{host}_{step}"]:.1f} s')
             if step == 'check':
-                CONFIG_CHECKS.append({
+                combo.checks.append({
                     'name': f'configure: {host}: check mode (--check) on the fresh root succeeds',
                     'ok': res.returncode == 0,
                     'detail': f'rc {res.returncode}, log {logfile}\n'
@@ -395,16 +518,16 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
                 return
             elif step == 'former':
                 created = any(ln.startswith('leaver:') for ln in read(os.path.join(server, 'etc', 'passwd')).splitlines())
-                CONFIG_CHECKS.append({'name': 'configure: server: the first run (e2e_former) creates the account leaver',
-                                      'ok': created, 'detail': f'log {logfile}'})
+                combo.checks.append({'name': 'configure: server: the first run (e2e_former) creates the account leaver',
+                                     'ok': created, 'detail': f'log {logfile}'})
             elif step == 'second':
                 bad = [ln for ln in res.stdout.splitlines() if ' changed=' in ln and ' changed=0 ' not in ln]
                 lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
-                CONFIG_CHECKS.append({'name': f'configure: {host}: a second run changes nothing (idempotence)',
-                                      'ok': not bad,
-                                      'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {logfile}'})
+                combo.checks.append({'name': f'configure: {host}: a second run changes nothing (idempotence)',
+                                     'ok': not bad,
+                                     'detail': '\n'.join(bad + lines)[-1500:] + f'\nlog: {logfile}'})
 
-    log('configure: applying dialin.callback.server and dialin.callback.client ...')
+    log(f'{combo.name}: configure: applying dialin.callback.server and dialin.callback.client ...')
     t = time.monotonic()
     threads = [threading.Thread(target=pipeline, args=('server', args.server_checks)),
                threading.Thread(target=pipeline, args=('caller', not args.no_idempotence))]
@@ -414,12 +537,12 @@ def configure(rundir: str, server: str, caller: str, args: argparse.Namespace, e
         th.join()
     timings['ansible_wall'] = time.monotonic() - t
     if failures:
-        die('configuration with the roles failed:\n' + '\n'.join(failures))
+        die(f'{combo.name}: configuration with the roles failed:\n' + '\n'.join(failures))
     shadow = [ln.split(':') for ln in read(os.path.join(server, 'etc', 'shadow')).splitlines()]
     leaver = next((f for f in shadow if f[0] == 'leaver'), None)
-    CONFIG_CHECKS.append({'name': 'configure: server: the next run, without leaver, locked and expired the account',
-                          'ok': bool(leaver) and leaver[1].startswith('!') and leaver[7] == '1',
-                          'detail': f'shadow fields of leaver: {leaver and [leaver[0], leaver[1][:2] + "...", *leaver[2:]]}'})
+    combo.checks.append({'name': 'configure: server: the next run, without leaver, locked and expired the account',
+                         'ok': bool(leaver) and leaver[1].startswith('!') and leaver[7] == '1',
+                         'detail': f'shadow fields of leaver: {leaver and [leaver[0], leaver[1][:2] + "...", *leaver[2:]]}'})
     for root in (server, caller):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))
@@ -439,7 +562,53 @@ def tail(text: str, n: int) -> str:
 # ---------------------------------------------------------------- VM
 
 
-def boot(setup: Setup, rundir: str, server: str, caller: str, timeout: int, cpus: int) -> float:
+def accelerator() -> tuple[list, str]:
+    """QEMU's -accel options and why. KVM when the host has hardware virtualisation (kvm_intel
+    or kvm_amd loaded, /dev/kvm usable), with TCG as QEMU's fallback; else software emulation.
+    A /dev/kvm from another module is not enough: PVM's (kvm_pvm, on some cloud VMs) runs only
+    kernels built for it, and Debian's hangs in early boot there. DIALIN_E2E_ACCEL=kvm or tcg
+    forces the choice."""
+    tcg = ['-accel', 'tcg,thread=multi']
+    kvm = ['-accel', 'kvm'] + tcg
+    choice = os.environ.get('DIALIN_E2E_ACCEL', 'auto')
+    if choice == 'kvm':
+        return kvm, 'KVM (DIALIN_E2E_ACCEL=kvm)'
+    if choice == 'tcg':
+        return tcg, 'TCG (DIALIN_E2E_ACCEL=tcg)'
+    hw = [m for m in ('kvm_intel', 'kvm_amd') if os.path.isdir(f'/sys/module/{m}')]
+    if hw and os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return kvm, f'KVM ({hw[0]})'
+    others = sorted(m for m in os.listdir('/sys/module') if m.startswith('kvm')) if os.path.isdir('/sys/module') else []
+    return tcg, 'TCG (no hardware KVM' + (f'; loaded: {", ".join(others)}' if others else '') + ')'
+
+
+class VmCpu(threading.Thread):
+    """The CPU time (user and system) QEMU used, read from /proc while it runs: under software
+    emulation it says how much of the VM's wall time was work and how much waiting."""
+
+    def __init__(self, timeout_pid: int):
+        super().__init__(daemon=True)
+        self.timeout_pid = timeout_pid
+        self.seconds = 0.0
+        self.done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        tick = os.sysconf('SC_CLK_TCK')
+        while not self.done.wait(0.5):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for child in read(f'/proc/{self.timeout_pid}/task/{self.timeout_pid}/children').split():
+                    fields = read(f'/proc/{child}/stat').rsplit(')', 1)[1].split()
+                    self.seconds = max(self.seconds, (int(fields[11]) + int(fields[12])) / tick)
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join(2)
+        return self.seconds
+
+
+def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
+    rundir, server, caller = combo.rundir, combo.server, combo.caller
     out = os.path.join(rundir, 'out')
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -452,8 +621,9 @@ def boot(setup: Setup, rundir: str, server: str, caller: str, timeout: int, cpus
     def share(tag, path, extra=''):
         return ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']
 
+    accel, why = accelerator()
     cmd = ['timeout', '--kill-after=10', str(timeout),
-           'qemu-system-x86_64', '-accel', 'tcg,thread=multi', '-machine', 'q35', '-cpu', os.environ.get('DIALIN_E2E_QEMU_CPU', 'max'),
+           'qemu-system-x86_64', *accel, '-machine', 'q35', '-cpu', os.environ.get('DIALIN_E2E_QEMU_CPU', 'max'),
            '-smp', str(cpus), '-m', '1024',
            '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
            '-nic', 'none', '-no-reboot',
@@ -462,27 +632,34 @@ def boot(setup: Setup, rundir: str, server: str, caller: str, timeout: int, cpus
            '-append', 'console=ttyS0 loglevel=4 panic=-1 rw 8250.nr_uarts=1',
            *share('rootfs', server), *share('modules', setup.modules, ',readonly=on'),
            *share('caller', caller), *share('tests', TESTS, ',readonly=on'), *share('out', out)]
-    log(f'VM: booting (hard timeout {timeout} s) ...')
+    log(f'{combo.name}: VM: booting {setup.suite}\'s kernel {setup.kver}, {why}, {cpus} vCPUs (hard timeout {timeout} s) ...')
     t = time.monotonic()
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        cpu = VmCpu(proc.pid)
+        output = proc.communicate()[0]
+    res = subprocess.CompletedProcess(cmd, proc.returncode, output, '')
     elapsed = time.monotonic() - t
-    write(os.path.join(rundir, 'qemu.log'), res.stdout + res.stderr)
+    combo.vm_cpu = cpu.stop()
+    write(os.path.join(rundir, 'qemu.log'), output)
     if res.returncode == 124 or res.returncode == 137:
-        log(f'VM: killed by the hard timeout after {elapsed:.1f} s')
+        log(f'{combo.name}: VM: killed by the hard timeout after {elapsed:.1f} s')
     elif res.returncode != 0:
-        log(f'VM: qemu exited with {res.returncode}: {tail(res.stderr, 10)}')
+        log(f'{combo.name}: VM: qemu exited with {res.returncode}: {tail(output, 10)}')
     else:
-        log(f'VM: powered off after {elapsed:.1f} s')
+        log(f'{combo.name}: VM: powered off after {elapsed:.1f} s')
     return elapsed
 
 
 # ---------------------------------------------------------------- checks
 
 
-def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setup) -> bool:
+def check_results(combo: Combo) -> bool:
+    """Prints the combination's checks and timings; keeps its per-scenario summary."""
+    rundir = combo.rundir
     out = os.path.join(rundir, 'out')
     console = os.path.join(rundir, 'console.log')
     rpath = os.path.join(out, 'results.json')
+    print(f'\n==== dialin.callback end-to-end results: {combo.name} ====')
     if not os.path.exists(rpath):
         print(f'e2e: FAIL: the VM wrote no results ({rpath}). Console tail ({console}):')
         print(tail(read(console) if os.path.exists(console) else '', 40))
@@ -494,10 +671,9 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
         for ln in read(epath).splitlines():
             with contextlib.suppress(ValueError):
                 events.append(json.loads(ln))
-    host_checks, summary = host_side_checks(results, events, read_syslog(os.path.join(out, 'syslog.log')))
-    checks = CONFIG_CHECKS + results.get('checks', []) + host_checks + [secret_scan(rundir)]
+    host_checks, combo.summary = host_side_checks(results, events, read_syslog(os.path.join(out, 'syslog.log')))
+    checks = combo.checks + results.get('checks', []) + host_checks + [secret_scan(rundir)]
     ok = True
-    print('\n==== dialin.callback end-to-end results ====')
     for c in checks:
         mark = 'PASS' if c['ok'] else 'FAIL'
         ok = ok and c['ok']
@@ -505,19 +681,49 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
     if not results.get('finished'):
         ok = False
         print(f'FAIL  the guest script did not finish: {results.get("error", "(no error recorded)")}')
-    print('\n---- timings ----')
-    for k, v in setup.timings.items():
-        print(f'set-up {k:<22} {v:7.1f} s')
-    for k, v in config_timings.items():
+    print(f'\n---- timings: {combo.name} ----')
+    for k, v in combo.timings.items():
         print(f'configure {k:<19} {v:7.1f} s')
-    print(f'VM run (boot to power-off)    {vm_time:7.1f} s')
+    print(f'VM run (boot to power-off)    {combo.vm_time:7.1f} s (QEMU used {combo.vm_cpu:.1f} s of CPU)')
     for k, v in results.get('timings', {}).items():
         print(f'guest {k:<23} {v:7.1f} s')
-    for row in summary:
+    for row in combo.summary:
         parts = [f'{k.replace("_", " ")} {v:.1f} s' for k, v in row.items() if k != 'name']
         print(f'scenario {row["name"]:<14} ' + ', '.join(parts))
-    print(f'\ne2e: {"PASS" if ok else "FAIL"} (logs in {rundir})')
+    print(f'\ne2e: {combo.name}: {"PASS" if ok else "FAIL"} ({len(checks)} checks; logs in {rundir})')
     return ok
+
+
+def report(setups: dict, combos: list, total: float) -> None:
+    """The run's timings across combinations: set-up, each VM run, dial to link per scenario."""
+    print('\n==== dialin.callback end-to-end: summary ====')
+    for suite, setup in setups.items():
+        print(f'set-up {suite:<9} ' + ', '.join(f'{k} {v:.1f} s' for k, v in setup.timings.items())
+              + (f' (kernel {setup.kver})' if setup.kver else ''))
+    names = []
+    for combo in combos:
+        names += [row['name'] for row in combo.summary if row['name'] not in names]
+    width = max([len(c.name) for c in combos] + [11])
+    print(f'\n{"dial to link":<{width}} ' + ' '.join(f'{n:>14}' for n in names))
+    for combo in combos:
+        rows = {row['name']: row for row in combo.summary}
+        cells = []
+        for n in names:
+            row = rows.get(n, {})
+            if 'dial_to_link' in row:
+                cells.append(f'{row["dial_to_link"]:13.1f}s')
+            elif 'dial_to_callback' in row:
+                cells.append(f'{"no link":>14}')
+            else:
+                cells.append(f'{"-":>14}')
+        print(f'{combo.name:<{width}} ' + ' '.join(cells))
+    print()
+    for combo in combos:
+        configure_wall = combo.timings.get('ansible_wall', 0.0)
+        print(f'{combo.name:<{width}} configure {configure_wall:6.1f} s, VM run {combo.vm_time:6.1f} s '
+              f'(QEMU CPU {combo.vm_cpu:.1f} s): '
+              f'{"PASS" if combo.ok else "FAIL"}')
+    print(f'total {total:.1f} s')
 
 
 def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, list]:
@@ -642,10 +848,23 @@ def read_syslog(path: str) -> list:
 # ---------------------------------------------------------------- main
 
 
+def run_combo_vm(combo: Combo, setups: dict, args: argparse.Namespace) -> None:
+    try:
+        combo.vm_time = boot(combo, setups[combo.server_suite], args.vm_timeout, args.cpus)
+    finally:
+        if not args.keep_mounted:
+            # The overlays' upper directories (run/<combination>/*.upper) keep what changed.
+            for path in (combo.server, combo.caller):
+                if os.path.ismount(path):
+                    subprocess.run(['umount', path], check=False)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--workdir', default=os.environ.get('DIALIN_E2E_WORKDIR', DEFAULT_WORKDIR))
-    ap.add_argument('--rebuild', action='store_true', help='rebuild the cached kernel, initrd and root')
+    ap.add_argument('--combos', default=os.environ.get('DIALIN_E2E_COMBOS', ','.join(DEFAULT_COMBOS)),
+                    help='comma-separated SERVER:CALLER releases (%(default)s; releases: ' + ', '.join(SUITES) + ')')
+    ap.add_argument('--rebuild', action='store_true', help='rebuild the cached kernels, initrds and roots')
     ap.add_argument('--setup-only', action='store_true', help='only build the cached set-up')
     ap.add_argument('--no-idempotence', action='store_true',
                     help="skip the caller's check-mode and second configuration runs")
@@ -654,42 +873,58 @@ def main() -> int:
     ap.add_argument('--reuse', action='store_true',
                     help='boot the roots of the previous run again, without configuring them')
     ap.add_argument('--keep-mounted', action='store_true',
-                    help='leave the overlay mounts run/server and run/caller in place after the run')
+                    help='leave the overlay mounts run/<combination>/server and caller in place after the run')
     ap.add_argument('--vm-timeout', type=int, default=int(os.environ.get('DIALIN_E2E_VM_TIMEOUT', '480')))
     ap.add_argument('--skip-server', action='store_true', help='development: do not apply the server role')
     ap.add_argument('--cpus', type=int, default=2)
+    ap.add_argument('--serial', action='store_true',
+                    help='configure and boot one combination after the other (default: side by side)')
     args = ap.parse_args()
     if os.geteuid() != 0:
         die('run as root (mmdebstrap, chroot, 9p passthrough)')
-    setup = Setup(args.workdir, args.rebuild)
-    log(f'set-up in {args.workdir} ...')
-    setup.all()
-    log('set-up: ' + ', '.join(f'{k} {v:.1f} s' for k, v in setup.timings.items()))
+    check_tools()
+    combos = [Combo(spec.strip(), args.workdir) for spec in args.combos.split(',') if spec.strip()]
+    if not combos or len({c.name for c in combos}) != len(combos):
+        die(f'--combos {args.combos!r}: give each SERVER:CALLER combination once')
+    servers = {c.server_suite for c in combos}
+    suites = [s for s in SUITES if s in servers or any(c.caller_suite == s for c in combos)]
+    setups = {s: Setup(args.workdir, s, args.rebuild, kernel=s in servers) for s in suites}
+    log(f'set-up in {args.workdir} ({", ".join(suites)}) ...')
+    in_parallel([setup.all for setup in setups.values()])
+    for suite, setup in setups.items():
+        log(f'set-up {suite}: ' + ', '.join(f'{k} {v:.1f} s' for k, v in setup.timings.items()))
     if args.setup_only:
         return 0
-    rundir = os.path.join(args.workdir, 'run')
-    timings = {}
-    if args.reuse:
-        server, caller = os.path.join(rundir, 'server'), os.path.join(rundir, 'caller')
-        for path in (server, caller):
-            if os.path.isdir(path + '.upper') and not os.path.ismount(path):
-                run(['mount', '-t', 'overlay', 'overlay', '-o',
-                     f'lowerdir={setup.base},upperdir={path}.upper,workdir={path}.work', path])
-    else:
+    ansible_env(combos[0].rundir)
+
+    def configure_combo(combo: Combo) -> None:
+        if args.reuse:
+            for path, suite in ((combo.server, combo.server_suite), (combo.caller, combo.caller_suite)):
+                if os.path.isdir(path + '.upper') and not os.path.ismount(path):
+                    base = setups[suite].base
+                    run(['mount', '-t', 'overlay', 'overlay', '-o',
+                         f'lowerdir={base},upperdir={path}.upper,workdir={path}.work', path])
+            return
         t = time.monotonic()
-        server, caller = prepare_roots(setup, rundir)
-        timings['copy_roots'] = time.monotonic() - t
+        prepare_roots(combo, setups)
+        combo.timings['copy_roots'] = time.monotonic() - t
         extra = ['-e', 'e2e_configure_server=false'] if args.skip_server else []
-        timings.update(configure(rundir, server, caller, args, extra))
-    try:
-        vm_time = boot(setup, rundir, server, caller, args.vm_timeout, args.cpus)
-    finally:
-        if not args.keep_mounted:
-            # The overlays' upper directories (run/*.upper) keep what changed.
-            for path in (server, caller):
-                if os.path.ismount(path):
-                    subprocess.run(['umount', path], check=False)
-    return 0 if check_results(rundir, vm_time, timings, setup) else 1
+        combo.timings.update(configure(combo, args, extra))
+
+    if args.serial:
+        for combo in combos:
+            configure_combo(combo)
+            run_combo_vm(combo, setups, args)
+    else:
+        in_parallel([lambda c=c: configure_combo(c) for c in combos])
+        in_parallel([lambda c=c: run_combo_vm(c, setups, args) for c in combos])
+    ok = True
+    for combo in combos:
+        combo.ok = check_results(combo)
+        ok = ok and combo.ok
+    report(setups, combos, time.monotonic() - T0)
+    print(f'\ne2e: {"PASS" if ok else "FAIL"} ({", ".join(c.name for c in combos)})')
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':

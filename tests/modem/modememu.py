@@ -8,7 +8,8 @@ program under test (mgetty, callback, chat, pppd, caller.py) opens PATH and talk
 Hayes modem: ``ATD<number>`` rings the line registered at that number, ``ATA`` (or
 auto-answer, ``ATS0=n``) connects both, and bytes are then relayed both ways until one
 side hangs up with ``+++`` and ``ATH``, drops DTR (sets the speed to B0), or closes the
-line (the last close of the slave), whereupon the other side gets ``NO CARRIER``.
+line (the last close of the slave, unless HUPCL was off: a serial port then keeps DTR
+up), whereupon the other side gets ``NO CARRIER``.
 
 Usage::
 
@@ -184,7 +185,9 @@ class Line:
         # Raw, set with TCSANOW: TCSAFLUSH would discard what the program writes first.
         tty.setraw(slave, termios.TCSANOW)
         attrs = termios.tcgetattr(slave)
-        attrs[2] |= termios.CLOCAL | termios.CREAD
+        # HUPCL as in a serial port's default termios (a pty's has it off): its last close is
+        # then the hang-up, as long as no program clears it.
+        attrs[2] |= termios.CLOCAL | termios.CREAD | termios.HUPCL
         attrs[4] = attrs[5] = self.emu.speed_const
         termios.tcsetattr(slave, termios.TCSANOW, attrs)
         os.close(slave)  # never keep the slave: its last close is the hang-up
@@ -260,6 +263,9 @@ class Line:
     def on_close(self) -> None:
         if not self.open:
             return
+        # A serial port's last close lowers DTR, and so hangs the modem up, only with HUPCL
+        # set: util-linux's login (Debian 13) clears it, closes the port and opens it again.
+        hupcl = self.hupcl()
         self.open = False
         self.outbuf.clear()
         self.cmdbuf.clear()
@@ -275,7 +281,16 @@ class Line:
         except OSError:
             pass
         if self.state in (ONLINE, ONLINE_CMD, DIALING):
-            self.hangup("close")
+            if hupcl:
+                self.hangup("close")
+            else:
+                self.emu.debug(f"line {self.number}: closed with HUPCL off: DTR stays up, the call goes on")
+
+    def hupcl(self) -> bool:
+        try:
+            return bool(termios.tcgetattr(self.master)[2] & termios.HUPCL)
+        except termios.error:
+            return True
 
     # ----- output ---------------------------------------------------------------------
     def write(self, data: bytes) -> None:

@@ -257,6 +257,27 @@ def test_closing_the_callee_hangs_up(emu):
     assert emu.events("hangup")[0]["reason"] == "close"
 
 
+def test_a_close_with_hupcl_off_keeps_the_call(emu):
+    # util-linux's login (Debian 13) clears HUPCL, closes the port and opens it again: on a
+    # serial port DTR stays up, so the modem keeps the call.
+    a, b = connect(emu)
+    attrs = termios.tcgetattr(b.fd)
+    attrs[2] &= ~termios.HUPCL
+    termios.tcsetattr(b.fd, termios.TCSANOW, attrs)
+    b.close()
+    time.sleep(0.5)
+    b = emu.open("b")
+    a.send("after the reopen")
+    b.expect("after the reopen")
+    assert not emu.events("hangup")
+    attrs = termios.tcgetattr(b.fd)
+    attrs[2] |= termios.HUPCL  # login puts the modes back after its reopen
+    termios.tcsetattr(b.fd, termios.TCSANOW, attrs)
+    b.close()
+    a.expect("\r\nNO CARRIER\r\n")
+    assert [e["reason"] for e in emu.events("hangup")] == ["close"]
+
+
 def test_closing_the_caller_hangs_up(emu):
     a, b = connect(emu)
     a.close()
