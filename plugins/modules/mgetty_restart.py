@@ -11,13 +11,13 @@ DOCUMENTATION = r'''
 ---
 module: mgetty_restart
 short_description: Make the idle mgetty processes reread their configuration, never dropping a call
-version_added: 0.2.0
+version_added: 0.1.0
 description:
-  - mgetty reads C(mgetty.config) only when it starts. This module ends the mgetty of each idle line
-    with C(SIGUSR2) (mgetty 1.2.1's "new configuration: exit when no user is online"), and init or
-    systemd starts it again at once with the new configuration. A line in use is left alone and
-    reported as deferred, with the reason: its next mgetty, started by init or systemd when the call
-    ends, reads the new configuration.
+  - "mgetty reads C(mgetty.config) only when it starts. This module ends the mgetty of each idle line
+    with C(SIGUSR2) (mgetty 1.2.1's new configuration signal, which exits only when no user is online),
+    and init or systemd starts it again at once with the new configuration. A line in use is left alone
+    and reported as deferred, with the reason; its next mgetty, started by init or systemd when the call
+    ends, reads the new configuration."
   - "A line is in use when (read from mgetty 1.2.1's C(mgetty.c), C(locks.c), C(login.c) and
     C(callback/callback.c)): its UUCP lock C(LCK..NAME) is held by a live process. mgetty drops its
     lock while it waits for a call and takes it again when the modem speaks (a RING); the lock then

@@ -10,6 +10,7 @@ the last converge: the respawned mgetty read the new mgetty.config.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import subprocess
@@ -25,8 +26,12 @@ SESSION_LOGIN = "rollsession"
 # PPP session cannot hold the line there. The test modem has no carrier line to drop (a real
 # hang-up sends the session SIGHUP): it tells the line NO CARRIER, on which this session ends.
 SESSION_LINE = f"{SESSION_LOGIN}\tY\tnobody\t{SESSION_LOGIN}\t/bin/sed -u /NO.CARRIER/q"
-# The callback waits this long before dialling: the converge made while it is pending ends first.
-CALLBACK_DELAY = 45
+# The callback waits this long before dialling (the module run ad hoc meanwhile sees it pending,
+# without a lock), then dials the caller, who answers only after the converge: every retry_time
+# (2 s) it rings again, until max-time counted from its start.
+CALLBACK_DELAY = 40
+CALLBACK_RETRY_TIME = 2
+CALLBACK_MAX_TIME = 600
 
 
 def rollout_vars(prompt: str) -> dict:
@@ -36,11 +41,12 @@ def rollout_vars(prompt: str) -> dict:
     # The modem role's check accepts a port whose lock a known program holds: sed is the session's.
     holders = ["mgetty", "callback", "login", "pppd", "sed"]
     return dict(config_a(), server_ports=[port], server_callback_users=users, callback_delay=CALLBACK_DELAY,
+                callback_retry_time=CALLBACK_RETRY_TIME, callback_max_time=CALLBACK_MAX_TIME,
                 modem_allowed_lock_holders=holders)
 
 
 for _label in ("R1", "R2", "R3", "R4"):
-    CONFIGS[_label] = (lambda label: lambda: rollout_vars(label))(_label)
+    CONFIGS[_label] = functools.partial(rollout_vars, _label)
 
 
 def prompt(label: str) -> str:
@@ -101,9 +107,18 @@ def test_a_rollout_waits_for_each_call_to_end(host):
         # 2. A callback pending: the caller typed the pseudo-login at the old prompt and was hung up on.
         wait_file(ctr, "/run/rollout/at-callback", caller, 60)
         t0 = time.monotonic()
+        # While callback waits its delay it holds no lock: only the callback process says the line is taken.
+        now = host.ansible.module("mgetty_restart", {"ports": ["ttyS1"]})
+        timings["module alone (callback waiting its delay)"] = time.monotonic() - t0
+        assert now["restarted"] == [] and [d["port"] for d in now["deferred"]] == ["ttyS1"], now
+        assert "a callback is pending" in now["deferred"][0]["reason"], now
+        pid = mgetty_pid(ctr)
+        t0 = time.monotonic()
         run = host.converge("R3")
-        timings["converge R3 (callback pending)"] = time.monotonic() - t0
-        assert "callback" in deferred(run), f"R3 did not defer ttyS1 for the callback:\n{run.tail(40)}"
+        timings["converge R3 (callback in progress)"] = time.monotonic() - t0
+        r3_reason = deferred(run)
+        assert "callback" in r3_reason, f"R3 did not defer ttyS1 for the callback:\n{run.tail(40)}"
+        assert mgetty_pid(ctr) == pid, "the mgetty the callback will signal was replaced"
         # The callback is made and answered (the mgetty that takes it over started before R3: R2's prompt).
         t0 = time.monotonic()
         ctr.sh("touch /run/rollout/go-callback")
@@ -119,7 +134,7 @@ def test_a_rollout_waits_for_each_call_to_end(host):
         assert "session" in reason and "sed PID" in reason, f"R4 did not defer ttyS1 for the session:\n{run.tail(40)}"
         assert mgetty_pid(ctr) == pid
         ctr.sh("touch /run/rollout/go-session")
-        out, _ = caller.communicate(timeout=60)
+        out = caller.communicate(timeout=60)[0]
         assert caller.returncode == 0 and "ROLLOUT-CALLER-DONE" in out, f"the call did not go on:\n{out}"
 
         # After hang-up the respawned mgetty reads the last configuration.
@@ -131,7 +146,7 @@ def test_a_rollout_waits_for_each_call_to_end(host):
         after = ctr.sh(" ".join(shlex.quote(a) for a in cmd), check=False, timeout=120)
         timings["call after hang-up"] = time.monotonic() - t0
         assert after.returncode == 0, f"the line does not answer with R4's prompt after hang-up:\n{after.stdout}"
-        print("timings:", {k: round(v, 1) for k, v in timings.items()}, "R4 reason:", reason)
+        print("timings:", {k: round(v, 1) for k, v in timings.items()}, "R3 reason:", r3_reason, "R4 reason:", reason)
     finally:
         if caller is not None and caller.poll() is None:
             caller.kill()

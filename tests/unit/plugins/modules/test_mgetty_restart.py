@@ -137,6 +137,16 @@ def start_standin(dirs, mode='exit'):
     return proc
 
 
+def start_program(*argv):
+    """A child process, returned once it runs its program (its comm is the program's name)."""
+    proc = subprocess.Popen(list(argv))
+    deadline = time.monotonic() + 10
+    while mr.Proc().comm(proc.pid) != os.path.basename(argv[0]):
+        assert time.monotonic() < deadline, 'the child did not start %s' % argv[0]
+        time.sleep(0.01)
+    return proc
+
+
 def restart(dirs, check_mode=False, **params):
     module = FakeModule(dict(dict(lock_dir=str(dirs / 'lock'), pid_dir=str(dirs / 'run'),
                                   utmp=str(dirs / 'utmp'), ports=['ttyS1']), **params), check_mode)
@@ -172,7 +182,7 @@ def test_check_mode_signals_nothing_and_writes_no_lock(dirs):
 
 def test_a_line_locked_by_another_process_is_deferred_and_its_lock_kept(dirs):
     proc = start_standin(dirs)
-    session = subprocess.Popen(['sleep', '30'])
+    session = start_program('sleep', '30')
     lock = dirs / 'lock' / 'LCK..ttyS1'
     lock.write_bytes(uucp_lock.lock_contents(session.pid))
     try:
@@ -241,7 +251,7 @@ def test_no_mgetty_is_current(dirs):
 
 def test_a_signal_to_a_dead_pid_file_is_never_sent(dirs):
     """A PID file left by an mgetty that exited names no live mgetty: nothing is signalled."""
-    other = subprocess.Popen(['sleep', '30'])
+    other = start_program('sleep', '30')
     (dirs / 'run' / 'mgetty.pid.ttyS1').write_text('%d\n' % other.pid)
     try:
         r, module = restart(dirs)
