@@ -377,6 +377,16 @@ class Ansible:
             env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
         return env
 
+    def module(self, name: str, args: dict, timeout: float = 300) -> dict:
+        """One module of the collection run ad hoc on the container; its result."""
+        argv = ["ansible", "-i", str(self._inventory(False)), self.ctr.name, "-m", f"dialin.callback.{name}",
+                "-a", json.dumps(args), "-o"]
+        proc = subprocess.run(argv, check=False, cwd=ROOT, env=self._env(False, False), capture_output=True, text=True,
+                              timeout=timeout)
+        head, sep, result = proc.stdout.partition(" => ")
+        assert sep and proc.returncode == 0, f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+        return json.loads(result)
+
     def run(self, overrides: dict | None = None, *extra: str, plain: bool = False, keep_remote: bool = False,
             on_line=None, timeout: float = RUN_TIMEOUT) -> Run:
         """One ansible-playbook run in its own process group. ``on_line(line)`` is called for each

@@ -1,0 +1,405 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: mgetty_restart
+short_description: Make the idle mgetty processes reread their configuration, never dropping a call
+version_added: 0.1.0
+description:
+  - "mgetty reads C(mgetty.config) only when it starts. This module ends the mgetty of each idle line
+    with C(SIGUSR2) (mgetty 1.2.1's new configuration signal, which exits only when no user is online),
+    and init or systemd starts it again at once with the new configuration. A line in use is left alone
+    and reported as deferred, with the reason; its next mgetty, started by init or systemd when the call
+    ends, reads the new configuration."
+  - "A line is in use when (read from mgetty 1.2.1's C(mgetty.c), C(locks.c), C(login.c) and
+    C(callback/callback.c)): its UUCP lock C(LCK..NAME) is held by a live process. mgetty drops its
+    lock while it waits for a call and takes it again when the modem speaks (a RING); the lock then
+    stays with that process while it answers, shows the login prompt (a C(LOGIN_PROCESS) utmp entry)
+    and after it executes the login program (login, pppd, callback: the same PID). callback takes the
+    lock in its own name while it dials out, and the waiting mgetty takes it over on CONNECT."
+  - "Or: a C(callback) process may dial out on the line. callback detaches from the line and waits
+    its delay without any lock, then reads the line's mgetty PID from C(mgetty.pid.NAME) and signals
+    that PID on CONNECT; it gives up when that process is gone. A callback process whose environment
+    says C(DEVICE=NAME) (mgetty sets it for the login program) or whose C(-l) list names the line
+    holds the line; one with neither (it dials on C(callback.config)'s C(dialout-devices)) holds
+    every line."
+  - "The check and the signal cannot race with a call: the module takes the line's UUCP lock itself,
+    in mgetty's format, before it looks, and keeps it until the signal is sent. An mgetty woken by a
+    RING meanwhile finds the line locked and waits; a callback finds it locked and retries later."
+  - An mgetty that started after the newest of O(configs) changed already runs with it and is left
+    alone.
+author:
+  - dialin.callback maintainers (@dialin)
+extends_documentation_fragment:
+  - dialin.callback.attributes
+attributes:
+  check_mode:
+    details: In check mode nothing is locked or signalled; the lines that would be restarted or deferred are reported.
+  diff_mode:
+    support: none
+  platform:
+    platforms: debian
+requirements:
+  - mgetty 1.2.1 (its PID files and lock format); Linux C(/proc).
+options:
+  ports:
+    description: Device names of the lines, as mgetty runs on them (C(ttyS1), without C(/dev/)).
+    type: list
+    elements: str
+    required: true
+  configs:
+    description:
+      - Files the running mgetty must have read (C(mgetty.config), its unit file). An mgetty started
+        after the newest of them changed is left alone. Empty or missing files do not count.
+    type: list
+    elements: path
+    default: []
+  lock_dir:
+    description: Directory of UUCP lock files.
+    type: path
+    default: /var/lock
+  pid_dir:
+    description: Directory of mgetty's PID files C(mgetty.pid.NAME) (its C(VARRUNDIR)).
+    type: path
+    default: /run
+  utmp:
+    description: The utmp file (only read, for the reason given for a line in use).
+    type: path
+    default: /run/utmp
+  settle_timeout:
+    description:
+      - Seconds to wait for a line whose lock its own mgetty holds without a login prompt (setting up
+        the modem when it starts, or answering a RING) before deferring it.
+    type: int
+    default: 10
+  exit_timeout:
+    description: Seconds to wait for a signalled mgetty to exit.
+    type: int
+    default: 10
+notes:
+  - A deferred line reports C(changed) (the new configuration is written, not yet in force there).
+  - With sysvinit, init starts the next mgetty at once; with systemd after the unit's C(RestartSec).
+'''
+
+EXAMPLES = r'''
+- name: Restart the idle mgetty processes with the new mgetty.config
+  dialin.callback.mgetty_restart:
+    ports: [ttyS1, ttyS2]
+    configs: [/etc/mgetty/mgetty.config]
+  register: mgetty_restart
+
+- name: Say which lines take the configuration after their call
+  ansible.builtin.debug:
+    msg: "{{ item.port }}: deferred, {{ item.reason }}"
+  loop: "{{ mgetty_restart.deferred }}"
+'''
+
+RETURN = r'''
+restarted:
+  description: Lines whose mgetty was idle and ended (or, in check mode, would be); init or systemd starts it again.
+  returned: always
+  type: list
+  elements: str
+  sample: [ttyS2]
+deferred:
+  description: Lines in use, left alone; each takes the new configuration when its call ends.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    port:
+      description: The line.
+      type: str
+    reason:
+      description: What holds the line.
+      type: str
+    pid:
+      description: The process holding the line (the lock's PID, or a pending callback's), else null.
+      type: int
+  sample: [{port: ttyS1, pid: 812, reason: "a caller is at mgetty's login prompt (mgetty PID 812)"}]
+current:
+  description: Lines whose mgetty started after the configuration changed, or that run no mgetty now (it reads the configuration when it starts).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+'''
+
+import errno
+import os
+import signal
+import struct
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.dialin.callback.plugins.module_utils.uucp_lock import (
+    lock_path, pid_alive, read_lock_pid, release_lock, take_lock)
+
+# glibc's struct utmp on Linux (x86_64 and the other 64-bit ABIs with 32-bit time fields):
+# type, pid, line[32], id[4], user[32], host[256], exit, session, tv, addr_v6, unused: 384 bytes.
+UTMP_FORMAT = '=hxxi32s4s32s256shhiii16s20s'
+UTMP_SIZE = struct.calcsize(UTMP_FORMAT)
+LOGIN_PROCESS = 6
+USER_PROCESS = 7
+
+
+def parse_utmp(data):
+    """The records of a utmp file's bytes as dicts (type, pid, line, user)."""
+    records = []
+    for offset in range(0, len(data) - UTMP_SIZE + 1, UTMP_SIZE):
+        fields = struct.unpack(UTMP_FORMAT, data[offset:offset + UTMP_SIZE])
+        records.append(dict(type=fields[0], pid=fields[1],
+                            line=to_native(fields[2].split(b'\0')[0], errors='surrogate_or_replace'),
+                            user=to_native(fields[4].split(b'\0')[0], errors='surrogate_or_replace')))
+    return records
+
+
+def callback_lines(argv, environ):
+    """The lines a callback process may dial out on: its -l list, or the line it was called on
+    (mgetty's DEVICE; callback -S takes the same tty), or None for any line (callback.config's
+    dialout-devices)."""
+    lines = set()
+    args = list(argv[1:])
+    for i, arg in enumerate(args):
+        if arg == '-l' and i + 1 < len(args):
+            lines.update(x for x in args[i + 1].split(':') if x)
+        elif arg.startswith('-l') and len(arg) > 2:
+            lines.update(x for x in arg[2:].split(':') if x)
+    if '-S' in args or not lines:
+        device = environ.get('DEVICE')
+        if device:
+            lines.add(os.path.basename(device))
+        elif not lines:
+            return None
+    return sorted(os.path.basename(x) for x in lines)
+
+
+def busy_reason(port, holder, utmp, callbacks):
+    """Why the line ``port`` must not be restarted now, or None when it is idle.
+
+    holder: None (no live process holds the line's lock) or dict(pid, comm) of the process that does;
+    utmp: utmp records of live processes; callbacks: dicts(pid, lines) of running callback processes
+    (lines None: any line). Returns (kind, reason, pid); kind 'settling' is a lock its own mgetty holds
+    with no login prompt yet.
+    """
+    for cb in callbacks:
+        if cb['lines'] is None or port in cb['lines']:
+            if holder is not None and holder['pid'] == cb['pid']:
+                return ('callback', 'callback PID %d is dialling out on it' % cb['pid'], cb['pid'])
+            return ('callback', 'a callback is pending on it (callback PID %d waits to dial out)' % cb['pid'],
+                    cb['pid'])
+    if holder is None:
+        return None
+    pid, comm = holder['pid'], holder['comm'] or 'unknown program'
+    if pid == 0:
+        return ('locked', 'its lock file holds no PID: mgetty would not take the line either', None)
+    entries = [r for r in utmp if r['line'] == port and r['pid'] == pid]
+    users = [r['user'] for r in entries if r['type'] == USER_PROCESS]
+    if comm == 'callback':
+        return ('callback', 'callback PID %d is dialling out on it' % pid, pid)
+    if comm == 'mgetty':
+        if any(r['type'] == LOGIN_PROCESS for r in entries):
+            return ('login', "a caller is at mgetty's login prompt (mgetty PID %d)" % pid, pid)
+        return ('settling', 'mgetty PID %d holds the line: it answers a call or sets up the modem' % pid, pid)
+    if users:
+        return ('session', 'a session of %s is on it (%s PID %d)' % (users[0], comm, pid), pid)
+    return ('session', 'a call is in progress (%s PID %d holds the line)' % (comm, pid), pid)
+
+
+class Proc(object):
+    """What /proc says about processes."""
+
+    def __init__(self, root='/proc'):
+        self.root = root
+        self._btime = None
+
+    def _read(self, pid, name):
+        with open(os.path.join(self.root, str(pid), name), 'rb') as f:
+            return f.read()
+
+    def comm(self, pid):
+        try:
+            return to_native(self._read(pid, 'comm').strip(), errors='surrogate_or_replace') or None
+        except (IOError, OSError):
+            return None
+
+    def _stat_fields(self, pid):
+        data = self._read(pid, 'stat')
+        # The command name is in parentheses and may hold spaces: the fields follow the last ')'.
+        return data[data.rindex(b')') + 2:].split()
+
+    def gone(self, pid):
+        """A process that exited (no more, or a zombie waiting for its parent)."""
+        if not pid_alive(pid):
+            return True
+        try:
+            return self._stat_fields(pid)[0] == b'Z'
+        except (IOError, OSError, ValueError):
+            return True
+
+    def start_time(self, pid):
+        """The process's start as seconds since the epoch (10 ms resolution)."""
+        if self._btime is None:
+            with open(os.path.join(self.root, 'stat'), 'rb') as f:
+                for line in f:
+                    if line.startswith(b'btime '):
+                        self._btime = int(line.split()[1])
+        ticks = int(self._stat_fields(pid)[19])
+        return self._btime + float(ticks) / os.sysconf('SC_CLK_TCK')
+
+    def callbacks(self):
+        """Running callback processes: dicts(pid, lines)."""
+        found = []
+        for name in os.listdir(self.root):
+            if not name.isdigit() or self.comm(int(name)) != 'callback':
+                continue
+            pid = int(name)
+            try:
+                argv = [to_native(a, errors='surrogate_or_replace') for a in self._read(pid, 'cmdline').split(b'\0')[:-1]]
+                env = {}
+                for item in self._read(pid, 'environ').split(b'\0'):
+                    key, sep, value = to_native(item, errors='surrogate_or_replace').partition('=')
+                    if sep:
+                        env[key] = value
+            except (IOError, OSError):
+                continue  # it ended meanwhile
+            found.append(dict(pid=pid, lines=callback_lines(argv, env)))
+        return found
+
+
+def read_pid_file(path):
+    try:
+        with open(path, 'rb') as f:
+            return int(f.read(32).split()[0])
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+
+
+def newest_mtime(paths):
+    times = []
+    for path in paths:
+        try:
+            times.append(os.stat(path).st_mtime)
+        except OSError as e:
+            if e.errno != errno.ENOENT:
+                raise
+    return max(times) if times else None
+
+
+class LineRestart(object):
+    def __init__(self, module, proc):
+        self.module, self.proc, self.p = module, proc, module.params
+
+    def utmp(self):
+        try:
+            with open(self.p['utmp'], 'rb') as f:
+                records = parse_utmp(f.read())
+        except (IOError, OSError):
+            return []
+        return [r for r in records if r['pid'] > 0 and not self.proc.gone(r['pid'])]
+
+    def holder(self, path):
+        """The live process holding lock file ``path`` (dict pid, comm), or None."""
+        try:
+            pid = read_lock_pid(path)
+        except (IOError, OSError) as e:
+            if e.errno == errno.ENOENT:
+                return None
+            raise
+        if pid is None:
+            return dict(pid=0, comm=None)
+        if self.proc.gone(pid):
+            return None
+        return dict(pid=pid, comm=self.proc.comm(pid))
+
+    def busy(self, port, holder):
+        return busy_reason(port, holder, self.utmp(), self.proc.callbacks())
+
+    def run(self, port):
+        """('restarted' | 'current' | 'deferred', reason, pid)"""
+        mgetty = read_pid_file(os.path.join(self.p['pid_dir'], 'mgetty.pid.' + port))
+        changed_at = newest_mtime(self.p['configs'])
+        if (mgetty is not None and not self.proc.gone(mgetty) and self.proc.comm(mgetty) == 'mgetty'
+                and changed_at is not None and self.proc.start_time(mgetty) > changed_at):
+            return ('current', 'mgetty PID %d started after the configuration changed' % mgetty, mgetty)
+        path = lock_path(self.p['lock_dir'], port)
+        deadline = time.monotonic() + self.p['settle_timeout']
+        while True:
+            if self.module.check_mode:
+                holder = self.holder(path)
+            else:
+                pid = take_lock(self.p['lock_dir'], path, on_stale=lambda dead: self.module.warn(
+                    'removed the stale lock file %s of %s (PID %d is gone)' % (path, port, dead)))
+                holder = None if pid is None else dict(pid=pid, comm=self.proc.comm(pid) if pid else None)
+            try:
+                why = self.busy(port, holder)
+                if why is None:
+                    return self.signal(port, mgetty)
+            finally:
+                if holder is None and not self.module.check_mode:
+                    release_lock(path)
+            if why[0] != 'settling' or time.monotonic() > deadline:
+                return ('deferred', why[1], why[2])
+            time.sleep(0.5)
+
+    def signal(self, port, mgetty):
+        """Called holding the line's lock: end its idle mgetty."""
+        if mgetty is None or self.proc.gone(mgetty) or self.proc.comm(mgetty) != 'mgetty':
+            return ('current', 'no mgetty runs on it: the next one reads the configuration when it starts', None)
+        if self.module.check_mode:
+            return ('restarted', 'mgetty PID %d is idle' % mgetty, mgetty)
+        os.kill(mgetty, signal.SIGUSR2)
+        # SIGUSR2's handler exits at once in every state but answering and the login prompt, which
+        # need the lock we hold: the lock can go before mgetty is reaped, and an mgetty that init
+        # starts at once (sysvinit) then finds the line free instead of waiting 15 s for our lock.
+        release_lock(lock_path(self.p['lock_dir'], port))
+        deadline = time.monotonic() + self.p['exit_timeout']
+        while not self.proc.gone(mgetty):
+            if time.monotonic() > deadline:
+                return ('deferred', 'mgetty PID %d ignored SIGUSR2 (it is off-hook)' % mgetty, mgetty)
+            time.sleep(0.05)
+        return ('restarted', 'mgetty PID %d was idle and exited on SIGUSR2' % mgetty, mgetty)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            ports=dict(type='list', elements='str', required=True),
+            configs=dict(type='list', elements='path', default=[]),
+            lock_dir=dict(type='path', default='/var/lock'),
+            pid_dir=dict(type='path', default='/run'),
+            utmp=dict(type='path', default='/run/utmp'),
+            settle_timeout=dict(type='int', default=10),
+            exit_timeout=dict(type='int', default=10),
+        ),
+        supports_check_mode=True,
+    )
+    for port in module.params['ports']:
+        if not port or '/' in port or port.startswith('.'):
+            module.fail_json(msg='ports: %r is not a device name without /dev/ (such as ttyS1)' % port)
+    restart = LineRestart(module, Proc())
+    result = dict(changed=False, restarted=[], deferred=[], current=[])
+    for port in module.params['ports']:
+        try:
+            outcome, reason, pid = restart.run(port)
+        except (IOError, OSError) as e:
+            module.fail_json(msg='%s: %s' % (port, to_native(e)), **result)
+        if outcome == 'deferred':
+            result['deferred'].append(dict(port=port, reason=reason, pid=pid))
+        else:
+            result[outcome].append(port)
+    result['changed'] = bool(result['restarted'] or result['deferred'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,262 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""mgetty_restart's decisions: which line is in use and why, read from real lock files, a utmp
+file in glibc's layout, real processes (this test's children) and /proc."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.dialin.callback.plugins.module_utils import uucp_lock
+from ansible_collections.dialin.callback.plugins.modules import mgetty_restart as mr
+
+
+def utmp_record(kind, pid, line, user):
+    return struct.pack(mr.UTMP_FORMAT, kind, pid, line.encode(), b'S1', user.encode(), b'', 0, 0, 0, 0, 0,
+                       b'', b'')
+
+
+def test_utmp_layout_is_glibc_s():
+    assert mr.UTMP_SIZE == 384
+
+
+def test_parse_utmp():
+    data = utmp_record(mr.LOGIN_PROCESS, 812, 'ttyS1', 'LOGIN') + utmp_record(mr.USER_PROCESS, 900, 'ttyS2', 'pppuser')
+    assert mr.parse_utmp(data) == [
+        dict(type=mr.LOGIN_PROCESS, pid=812, line='ttyS1', user='LOGIN'),
+        dict(type=mr.USER_PROCESS, pid=900, line='ttyS2', user='pppuser'),
+    ]
+
+
+@pytest.mark.parametrize('argv, environ, lines', [
+    # The collection's gate runs "callback -l ttyS1 NUMBER" for a user with lines.
+    (['/usr/sbin/callback', '-l', 'ttyS1', '0W5551234'], {'DEVICE': 'ttyS2'}, ['ttyS1']),
+    (['/usr/sbin/callback', '-lttyS1:ttyS3', '123'], {}, ['ttyS1', 'ttyS3']),
+    # -S: the line the call came in on (mgetty's DEVICE for the login program).
+    (['/usr/sbin/callback', '-S', '123456'], {'DEVICE': 'ttyS2'}, ['ttyS2']),
+    (['/usr/sbin/callback', '123456'], {'DEVICE': '/dev/ttyS2'}, ['ttyS2']),
+    # Neither: callback.config's dialout-devices, any line.
+    (['/usr/sbin/callback', '123456'], {}, None),
+])
+def test_callback_lines(argv, environ, lines):
+    assert mr.callback_lines(argv, environ) == lines
+
+
+MGETTY = dict(pid=812, comm='mgetty')
+
+
+@pytest.mark.parametrize('holder, utmp, callbacks, kind', [
+    # mgetty waiting for a call holds no lock: idle.
+    (None, [], [], None),
+    # A utmp entry of another line or process does not make this line busy.
+    (None, [dict(type=mr.USER_PROCESS, pid=5, line='ttyS2', user='x')], [], None),
+    # Its own mgetty with the lock and a LOGIN_PROCESS entry: a caller at the login prompt.
+    (MGETTY, [dict(type=mr.LOGIN_PROCESS, pid=812, line='ttyS1', user='LOGIN')], [], 'login'),
+    # Its own mgetty with the lock, no login prompt: answering or setting up the modem.
+    (MGETTY, [], [], 'settling'),
+    # mgetty executed login, or pppd, or the session's program: the lock's PID is theirs.
+    (dict(pid=812, comm='login'), [dict(type=mr.USER_PROCESS, pid=812, line='ttyS1', user='pppuser')], [],
+     'session'),
+    (dict(pid=812, comm='pppd'), [], [], 'session'),
+    # callback dialling out holds the lock in its own name.
+    (dict(pid=900, comm='callback'), [], [dict(pid=900, lines=['ttyS1'])], 'callback'),
+    # A callback waiting its delay holds no lock; it will dial on this line.
+    (None, [], [dict(pid=901, lines=['ttyS1'])], 'callback'),
+    # ... or on any line.
+    (None, [], [dict(pid=901, lines=None)], 'callback'),
+    # A lock file with no PID in it: mgetty would not take the line.
+    (dict(pid=0, comm=None), [], [], 'locked'),
+])
+def test_busy_reason(holder, utmp, callbacks, kind):
+    why = mr.busy_reason('ttyS1', holder, utmp, callbacks)
+    assert (why[0] if why else None) == kind
+
+
+def test_a_callback_for_another_line_does_not_hold_this_one():
+    assert mr.busy_reason('ttyS1', None, [], [dict(pid=901, lines=['ttyS2'])]) is None
+
+
+def test_reasons_name_the_process_and_the_user():
+    why = mr.busy_reason('ttyS1', dict(pid=812, comm='login'),
+                         [dict(type=mr.USER_PROCESS, pid=812, line='ttyS1', user='pppuser')], [])
+    assert why[1] == 'a session of pppuser is on it (login PID 812)'
+    why = mr.busy_reason('ttyS1', MGETTY, [dict(type=mr.LOGIN_PROCESS, pid=812, line='ttyS1', user='LOGIN')], [])
+    assert why[1] == "a caller is at mgetty's login prompt (mgetty PID 812)"
+
+
+# ---------------------------------------------------------------- the module's steps on real processes
+
+
+class FakeModule(object):
+    def __init__(self, params, check_mode=False):
+        self.params = dict(dict(configs=[], settle_timeout=1, exit_timeout=5), **params)
+        self.check_mode = check_mode
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+# A stand-in for mgetty: a Python process named "mgetty" (its comm) that exits 0 on SIGUSR2, like
+# mgetty waiting for a call; with "ignore" it ignores the signal, like mgetty off-hook.
+STANDIN = r'''
+import ctypes, signal, sys, time
+ctypes.CDLL(None).prctl(15, b"mgetty", 0, 0, 0)
+if sys.argv[1] == "ignore":
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+else:
+    signal.signal(signal.SIGUSR2, lambda *a: sys.exit(0))
+print("ready", flush=True)
+while True:
+    time.sleep(1)
+'''
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    for d in ('lock', 'run'):
+        (tmp_path / d).mkdir()
+    return tmp_path
+
+
+def start_standin(dirs, mode='exit'):
+    proc = subprocess.Popen([sys.executable, '-c', STANDIN, mode], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == 'ready'
+    (dirs / 'run' / 'mgetty.pid.ttyS1').write_text('%d\n' % proc.pid)
+    return proc
+
+
+def start_program(*argv):
+    """A child process, returned once it runs its program (its comm is the program's name)."""
+    proc = subprocess.Popen(list(argv))
+    deadline = time.monotonic() + 10
+    while mr.Proc().comm(proc.pid) != os.path.basename(argv[0]):
+        assert time.monotonic() < deadline, 'the child did not start %s' % argv[0]
+        time.sleep(0.01)
+    return proc
+
+
+def restart(dirs, check_mode=False, **params):
+    module = FakeModule(dict(dict(lock_dir=str(dirs / 'lock'), pid_dir=str(dirs / 'run'),
+                                  utmp=str(dirs / 'utmp'), ports=['ttyS1']), **params), check_mode)
+    return mr.LineRestart(module, mr.Proc()), module
+
+
+def test_an_idle_mgetty_is_signalled_and_the_lock_is_left_free(dirs):
+    proc = start_standin(dirs)
+    try:
+        r, module = restart(dirs)
+        outcome = r.run('ttyS1')
+        assert outcome[0] == 'restarted', outcome
+        assert proc.wait(timeout=5) == 0
+        assert not (dirs / 'lock' / 'LCK..ttyS1').exists()
+        assert os.listdir(str(dirs / 'lock')) == []
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_check_mode_signals_nothing_and_writes_no_lock(dirs):
+    proc = start_standin(dirs)
+    try:
+        r, module = restart(dirs, check_mode=True)
+        assert r.run('ttyS1')[0] == 'restarted'
+        time.sleep(0.3)
+        assert proc.poll() is None
+        assert os.listdir(str(dirs / 'lock')) == []
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_line_locked_by_another_process_is_deferred_and_its_lock_kept(dirs):
+    proc = start_standin(dirs)
+    session = start_program('sleep', '30')
+    lock = dirs / 'lock' / 'LCK..ttyS1'
+    lock.write_bytes(uucp_lock.lock_contents(session.pid))
+    try:
+        r, module = restart(dirs)
+        outcome = r.run('ttyS1')
+        assert outcome == ('deferred', 'a call is in progress (sleep PID %d holds the line)' % session.pid, session.pid)
+        assert proc.poll() is None, 'the mgetty of a busy line was signalled'
+        assert lock.read_bytes() == uucp_lock.lock_contents(session.pid)
+    finally:
+        for p in (proc, session):
+            p.kill()
+            p.wait()
+
+
+def test_a_stale_lock_is_removed_and_the_idle_mgetty_restarted(dirs):
+    proc = start_standin(dirs)
+    dead = subprocess.Popen(['true'])
+    dead.wait()
+    (dirs / 'lock' / 'LCK..ttyS1').write_bytes(uucp_lock.lock_contents(dead.pid))
+    try:
+        r, module = restart(dirs)
+        assert r.run('ttyS1')[0] == 'restarted'
+        assert module.warnings and 'stale' in module.warnings[0]
+        assert not (dirs / 'lock' / 'LCK..ttyS1').exists()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_an_mgetty_that_ignores_the_signal_is_deferred(dirs):
+    proc = start_standin(dirs, 'ignore')
+    try:
+        r, module = restart(dirs, exit_timeout=1)
+        outcome = r.run('ttyS1')
+        assert outcome[0] == 'deferred' and 'ignored SIGUSR2' in outcome[1]
+        assert proc.poll() is None
+        assert os.listdir(str(dirs / 'lock')) == []
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_an_mgetty_started_after_the_change_is_current(dirs):
+    config = dirs / 'mgetty.config'
+    config.write_text('x\n')
+    past = time.time() - 60
+    os.utime(str(config), (past, past))
+    proc = start_standin(dirs)
+    try:
+        r, module = restart(dirs, configs=[str(config)])
+        assert r.run('ttyS1')[0] == 'current'
+        assert proc.poll() is None
+        # Changed after it started: it must reread.
+        os.utime(str(config), None)
+        assert r.run('ttyS1')[0] == 'restarted'
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_no_mgetty_is_current(dirs):
+    r, module = restart(dirs)
+    assert r.run('ttyS1')[0] == 'current'
+    assert os.listdir(str(dirs / 'lock')) == []
+
+
+def test_a_signal_to_a_dead_pid_file_is_never_sent(dirs):
+    """A PID file left by an mgetty that exited names no live mgetty: nothing is signalled."""
+    other = start_program('sleep', '30')
+    (dirs / 'run' / 'mgetty.pid.ttyS1').write_text('%d\n' % other.pid)
+    try:
+        r, module = restart(dirs)
+        assert r.run('ttyS1')[0] == 'current'
+        assert other.poll() is None
+    finally:
+        other.send_signal(signal.SIGKILL)
+        other.wait()
