@@ -14,7 +14,8 @@ import yaml
 from ansible_collections.dialin.callback.plugins.filter.input_errors import input_errors
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+# trim_blocks as Ansible's template module renders.
+ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True)
 MODEM_VARS = yaml.safe_load((ROOT / 'roles/modem/vars/main.yml').read_text())
 MODEM_DEFAULTS = yaml.safe_load((ROOT / 'roles/modem/defaults/main.yml').read_text())
 MGETTY_VARS = yaml.safe_load((ROOT / 'roles/mgetty/vars/main.yml').read_text())
