@@ -12,9 +12,12 @@ say() {
     echo "usb-replug-guest: $*" >/dev/console
 }
 
+json() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr -d '\t\r'; }
+
 check() { # name ok detail
     say "$([ "$2" = 1 ] && echo PASS || echo FAIL) $1${3:+: $3}"
-    printf '{"name": "%s", "ok": %s, "detail": "%s"}\n' "$1" "$([ "$2" = 1 ] && echo true || echo false)" "$3" >>"$checks"
+    printf '{"name": "%s", "ok": %s, "detail": "%s"}\n' "$(json "$1")" "$([ "$2" = 1 ] && echo true || echo false)" \
+        "$(json "$3")" >>"$checks"
 }
 
 # name serial rings remote-address of each modem (replug.py's PORTS)

@@ -181,7 +181,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--workdir', default=os.environ.get('DIALIN_USB_WORKDIR', DEFAULT_WORKDIR))
     ap.add_argument('--rebuild', action='store_true')
-    ap.add_argument('--timeout', type=int, default=int(os.environ.get('DIALIN_USB_VM_TIMEOUT', '300')))
+    ap.add_argument('--timeout', type=int, default=int(os.environ.get('DIALIN_USB_VM_TIMEOUT', '600')))
     args = ap.parse_args()
     if os.geteuid() != 0:
         e2e.die('run as root (mmdebstrap, 9p passthrough)')
