@@ -91,13 +91,15 @@ check "boot: both modems have an mgetty within 90 s" "$(both_running && echo 1)"
 before_a=$(tty_of ttyUSB0)
 check "boot: no mgetty@ unit is enabled (udev starts them)" \
     "$([ -z "$(ls /etc/systemd/system/*.wants/mgetty@* 2>/dev/null)" ] && echo 1)" ""
+verify=$(systemd-analyze verify "mgetty@$before_a.service" 2>&1) && verified=1 || verified=''
+check "boot: systemd-analyze verify mgetty@$before_a.service" "$verified" "$verify"
 check_modems boot
 diagnose boot
 say PHASE1-DONE
 
 wait_until 60 both_gone
 check "unplugged: both ttys gone and their mgetty stopped (BindsTo)" "$(both_gone && echo 1)" \
-    "$(ls /dev/ttyUSB* 2>/dev/null | tr '\n' ' ')"
+    "$(echo /dev/ttyUSB*)"
 say UNPLUGGED
 
 wait_until 90 both_running

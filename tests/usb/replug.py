@@ -1,4 +1,5 @@
-#!/usr/bin/env python3
+# Copyright: contributors to dialin.callback
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """USB modems unplugged and plugged back, for real: a QEMU VM with systemd and udev.
 
 Two QEMU usb-serial devices (FTDI, serial numbers A1 and B2) play two USB modems. The guest's root
@@ -15,7 +16,7 @@ mgetty@ unit is enabled: only udev (ENV{SYSTEMD_WANTS}) starts them.
    settings followed it.
 
 Kernel and initrd come from the end-to-end test's recipe (tests/e2e/e2e.py: Debian's kernel
-package, a busybox initrd that mounts 9p shares). Run as root:  python3 tests/usb/replug.py
+package, a busybox initrd that mounts 9p shares). Run as root:  bash tests/usb/run
 """
 
 from __future__ import annotations
