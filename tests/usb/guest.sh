@@ -91,8 +91,9 @@ check "boot: both modems have an mgetty within 90 s" "$(both_running && echo 1)"
 before_a=$(tty_of ttyUSB0)
 check "boot: no mgetty@ unit is enabled (udev starts them)" \
     "$([ -z "$(ls /etc/systemd/system/*.wants/mgetty@* 2>/dev/null)" ] && echo 1)" ""
-verify=$(systemd-analyze verify "mgetty@$before_a.service" 2>&1) && verified=1 || verified=''
-check "boot: systemd-analyze verify mgetty@$before_a.service" "$verified" "$verify"
+# --man=no: a minimal root has no man to look up Documentation=man:mgetty(8).
+verify=$(systemd-analyze verify --man=no "mgetty@$before_a.service" 2>&1) && verified=1 || verified=''
+check "boot: systemd-analyze verify --man=no mgetty@$before_a.service" "$verified" "$verify"
 check_modems boot
 diagnose boot
 say PHASE1-DONE
