@@ -251,7 +251,7 @@ def main() -> int:
                             time.sleep(0.2)
                     time.sleep(1)
                 replug = time.monotonic()
-                if wait_for(guest_log, 'PHASE2-DONE', proc, 90):
+                if wait_for(guest_log, 'PHASE2-DONE', proc, 240):
                     log(f'guest checked the replug {time.monotonic() - replug:.1f} s after device_add')
         try:
             proc.wait(timeout=60)
