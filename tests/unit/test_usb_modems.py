@@ -68,8 +68,8 @@ def test_the_roles_agree_on_the_links_and_the_options_names():
 
 
 def unit(ports):
-    variables = {k: MGETTY_DEFAULTS[k] for k in ('mgetty_start_limit_burst', 'mgetty_restart_sec',
-                                                  'mgetty_systemd_bind_device')}
+    keys = ('mgetty_start_limit_burst', 'mgetty_restart_sec', 'mgetty_systemd_bind_device')
+    variables = {k: MGETTY_DEFAULTS[k] for k in keys}
     identified = [port for port in ports if port.get('identify')]
     return render('roles/mgetty/templates/mgetty@.service.j2', __mgetty_binary='/sbin/mgetty',
                   __mgetty_identified_ports=identified,

@@ -208,7 +208,10 @@ def main() -> int:
     guest_log = os.path.join(out, 'guest.log')
     # KVM where it works (DIALIN_USB_ACCEL=kvm); TCG by default, as the end-to-end test (nested KVM can hang).
     accel = ['-accel', os.environ['DIALIN_USB_ACCEL']] if os.environ.get('DIALIN_USB_ACCEL') else []
-    share = lambda tag, path, extra='': ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']  # noqa: E731
+
+    def share(tag, path, extra=''):
+        return ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']
+
     cmd = ['timeout', '--kill-after=10', str(args.timeout), 'qemu-system-x86_64', *accel, '-accel', 'tcg,thread=multi',
            '-machine', 'q35', '-cpu', 'max', '-smp', '2', '-m', '512',
            '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-nic', 'none', '-no-reboot',
