@@ -85,6 +85,10 @@ NEWLINE = re.compile(r'[\r\n]')
 NOAUTH_OPTIONS = ('noauth', 'allow-ip')
 SPACE = re.compile(r'\s')
 DIGITS = re.compile(r'^[0-9]+\Z')
+# A udev property value written into a rule between double quotes: no quote, backslash, space or
+# udev glob character (* ? [ ] |), so it matches only itself.
+UDEV_VALUE = re.compile(r'^[A-Za-z0-9_.:+@=,-]+\Z')
+IDENTIFY_KEYS = ('serial', 'usb_path', 'by_id')
 
 
 def _json(value):
@@ -156,6 +160,12 @@ def modem_errors(values):
             errors.append('%s: link must be a plain name such as modem (got %s).' % (label, _json(link)))
         if _has_newline(port.get('match', '')):
             errors.append('%s: match must be a single line.' % label)
+        errors.extend(_identify_errors(label, port.get('identify')))
+    identities = [sorted((key, value) for key, value in port['identify'].items() if value is not None)
+                  for i, port in ports if isinstance(port.get('identify'), dict)]
+    if _repeated([_json(identity) for identity in identities]):
+        errors.append('modem_ports: each identify may appear once: two ports found by the same udev properties'
+                      ' would be the same modem.')
     devices = [port.get('device', '') for i, port in ports]
     links = [port['link'] for i, port in ports if port.get('link') is not None]
     if _repeated(devices) or _repeated(links) or set(links) & set(devices):
@@ -163,6 +173,20 @@ def modem_errors(values):
                       ' device (devices %s, links %s).' % (_json(devices), _json(links)))
     errors.extend(_mode_without_others_errors(values, 'modem_port_mode'))
     return errors
+
+
+def _identify_errors(label, identify):
+    if identify is None:
+        return []
+    # Role argument validation may fill the keys not given with None.
+    given = dict((key, value) for key, value in identify.items() if value is not None) if isinstance(identify, dict) else {}
+    if not isinstance(identify, dict) or set(identify) - set(IDENTIFY_KEYS) or not given:
+        return ['%s: identify must name one or more of %s (got %s).' % (label, ', '.join(IDENTIFY_KEYS), _json(identify))]
+    bad = [key for key in IDENTIFY_KEYS if key in given and not _matches(UDEV_VALUE, given[key])]
+    if bad:
+        return ['%s: identify %s must be udev property values as udevadm info prints them: letters, digits and'
+                ' _ . : + @ = , - only (got %s).' % (label, ', '.join(bad), _json(dict((key, identify[key]) for key in bad)))]
+    return []
 
 
 def _consoles(lines):

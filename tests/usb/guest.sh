@@ -1,0 +1,122 @@
+#!/bin/sh
+# Guest side of tests/usb/replug.py (a systemd unit runs it after boot): checks that udev started
+# each modem's mgetty on the tty it has, with that modem's settings; tells the host (through the
+# "out" 9p share) when to unplug and replug; checks again after the modems swapped ttys.
+out=/e2e/out
+log="$out/guest.log"
+checks="$out/checks.jsonl"
+: >"$checks"
+
+say() {
+    echo "$*" >>"$log"
+    echo "usb-replug-guest: $*" >/dev/console
+}
+
+json() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr -d '\t\r'; }
+
+check() { # name ok detail
+    say "$([ "$2" = 1 ] && echo PASS || echo FAIL) $1${3:+: $3}"
+    printf '{"name": "%s", "ok": %s, "detail": "%s"}\n' "$(json "$1")" "$([ "$2" = 1 ] && echo true || echo false)" \
+        "$(json "$3")" >>"$checks"
+}
+
+# name serial rings remote-address of each modem (replug.py's PORTS)
+modems='ttyUSB0 A1 2 10.9.0.2
+ttyUSB1 B2 4 10.9.0.3'
+
+tty_of() { readlink "/dev/dialin-callback/$1" 2>/dev/null | sed 's,.*/,,'; }
+
+wait_until() { # seconds command...
+    deadline=$(($(date +%s) + $1))
+    shift
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        "$@" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+diagnose() { # what the host prints when a check fails
+    {
+        echo "== $1"
+        ls -l /dev/ttyUSB* /dev/dialin-callback /dev/serial/by-id 2>&1
+        systemctl --no-pager list-units --all 'mgetty@*' 'dev-ttyUSB*' 2>&1
+        journalctl -b --no-pager -n 60 -u 'mgetty@*' -u systemd-udevd 2>&1
+        lsmod | grep -E 'usb|ftdi|xhci' 2>&1
+        dmesg | grep -i -E 'usb|ftdi' | tail -n 30
+        grep -H . /sys/bus/usb/devices/*/product /sys/bus/usb/devices/*/serial 2>&1
+    } >>"$out/diagnosis.txt"
+}
+
+both_running() {
+    for name in ttyUSB0 ttyUSB1; do
+        tty=$(tty_of "$name")
+        [ -n "$tty" ] && [ "$(systemctl is-active "mgetty@$tty.service")" = active ] \
+            && pgrep -x -f "/sbin/mgetty $tty" >/dev/null || return 1
+    done
+}
+
+both_gone() {
+    ls /dev/ttyUSB* >/dev/null 2>&1 && return 1
+    for tty in ttyUSB0 ttyUSB1; do
+        [ "$(systemctl is-active "mgetty@$tty.service")" = active ] && return 1
+        pgrep -x -f "/sbin/mgetty $tty" >/dev/null && return 1
+    done
+    return 0
+}
+
+check_modems() { # phase
+    echo "$modems" | while read -r name serial rings remote; do
+        tty=$(tty_of "$name")
+        found=$(udevadm info --query=property --property=ID_SERIAL_SHORT --value "/dev/$tty" 2>/dev/null)
+        check "$1: /dev/dialin-callback/$name is modem $serial" "$([ "$found" = "$serial" ] && echo 1)" "on $tty, serial $found"
+        check "$1: mgetty of modem $serial runs on $tty" \
+            "$(pgrep -x -f "/sbin/mgetty $tty" >/dev/null && echo 1)" "mgetty@$tty.service $(systemctl is-active "mgetty@$tty.service")"
+        wants=$(udevadm info --query=property --property=SYSTEMD_WANTS --value "/dev/$tty" 2>/dev/null)
+        check "$1: udev asks systemd for mgetty@$tty (SYSTEMD_WANTS), the only thing that starts it here" \
+            "$([ "$wants" = "mgetty@$tty.service" ] && echo 1)" "SYSTEMD_WANTS=$wants"
+        section=$(sed -n "/^port $tty\$/,/^\$/p" /etc/mgetty/mgetty.config | tr '\n' ';')
+        check "$1: mgetty.config section $tty has modem $serial's settings (rings $rings)" \
+            "$(echo "$section" | grep -q ";rings $rings;" && echo 1)" "$section"
+        options=$(tr '\n' ';' <"/etc/ppp/options.$tty" 2>/dev/null)
+        check "$1: pppd's options.$tty has modem $serial's addresses" \
+            "$(echo "$options" | grep -q ":$remote;" && echo 1)" "$(readlink "/etc/ppp/options.$tty"): $options"
+    done
+}
+
+say "boot: waiting for both modems' mgetty"
+wait_until 90 both_running
+check "boot: both modems have an mgetty within 90 s" "$(both_running && echo 1)" \
+    "ttyUSB0 -> $(tty_of ttyUSB0), ttyUSB1 -> $(tty_of ttyUSB1)"
+before_a=$(tty_of ttyUSB0)
+check "boot: no mgetty@ unit is enabled (udev starts them)" \
+    "$([ -z "$(ls /etc/systemd/system/*.wants/mgetty@* 2>/dev/null)" ] && echo 1)" ""
+# --man=no: a minimal root has no man to look up Documentation=man:mgetty(8).
+verify=$(systemd-analyze verify --man=no "mgetty@$before_a.service" 2>&1) && verified=1 || verified=''
+check "boot: systemd-analyze verify --man=no mgetty@$before_a.service" "$verified" "$verify"
+check_modems boot
+diagnose boot
+say PHASE1-DONE
+
+wait_until 60 both_gone
+check "unplugged: both ttys gone and their mgetty stopped (BindsTo)" "$(both_gone && echo 1)" \
+    "$(echo /dev/ttyUSB*)"
+say UNPLUGGED
+
+wait_until 90 both_running
+check "replugged: both modems have an mgetty again within 90 s, no Ansible run" "$(both_running && echo 1)" \
+    "ttyUSB0 -> $(tty_of ttyUSB0), ttyUSB1 -> $(tty_of ttyUSB1)"
+after_a=$(tty_of ttyUSB0)
+check "replugged: the modems swapped ttys (modem A1 was $before_a, is $after_a)" \
+    "$([ -n "$after_a" ] && [ "$after_a" != "$before_a" ] && echo 1)" ""
+check_modems replugged
+diagnose replugged
+say PHASE2-DONE
+
+{
+    echo '{"complete": true, "checks": ['
+    sed '$!s/$/,/' "$checks"
+    echo ']}'
+} >"$out/results.json"
+sync
+systemctl poweroff
