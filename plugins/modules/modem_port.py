@@ -205,47 +205,15 @@ import os
 import re
 import select
 import stat
-import struct
 import signal
-import tempfile
 import termios
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-
-
-def parse_lock_pid(data):
-    """Return the PID stored in the bytes of a UUCP lock file, or None."""
-    # A binary lock is a native 4-byte int. A PID is below 2**22, so one of its bytes is NUL, which
-    # an ASCII lock never has: without this test a binary PID such as 2359 (b'7\t\0\0') would read
-    # as the ASCII PID 7.
-    if len(data) == 4 and b'\x00' in data:
-        return struct.unpack('=i', data)[0]
-    text = data.strip(b' \t\r\n\x00')
-    if re.match(br'^[0-9]+$', text):
-        return int(text)
-    return None
-
-
-def read_lock_pid(lock_path):
-    """Return the PID stored in a UUCP lock file, or None if unreadable."""
-    with open(lock_path, 'rb') as f:
-        return parse_lock_pid(f.read(128))
-
-
-def pid_alive(pid):
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError as e:
-        if e.errno == errno.EPERM:
-            return True
-        if e.errno == errno.ESRCH:
-            return False
-        raise
-    return True
+from ansible_collections.dialin.callback.plugins.module_utils import uucp_lock
+from ansible_collections.dialin.callback.plugins.module_utils.uucp_lock import (
+    pid_alive, read_lock_pid, release_lock)
 
 
 def process_name(pid):
@@ -279,40 +247,8 @@ def driver_of(device, sys_root='/sys'):
     return os.path.basename(driver)
 
 
-# mgetty's temporary lock file is its LOCK format ("/var/lock/LCK..%s") filled with "TM.XXXXXX".
-LOCK_TEMP_PREFIX = 'LCK..TM.'
-# Tries of link() before giving up: each retry follows a lock file that vanished or was stale.
-LOCK_TRIES = 10
-
-
 class ProbeInterrupted(Exception):
     """A signal that ends the probe; raised so that the lock files are removed on the way out."""
-
-
-def lock_contents(pid):
-    """HDB (ASCII) lock contents, as mgetty's lock_write_pid() writes them without LOCKS_BINARY."""
-    return ('%10d\n' % pid).encode('ascii')
-
-
-def remove_stale_lock(lock_path, pid):
-    """Remove lock_path if it still is the file whose dead PID was read (not a fresh lock since)."""
-    try:
-        fd = os.open(lock_path, os.O_RDONLY)
-    except OSError as e:
-        if e.errno == errno.ENOENT:
-            return
-        raise
-    try:
-        inode = os.fstat(fd).st_ino
-        still_stale = parse_lock_pid(os.read(fd, 128)) == pid
-    finally:
-        os.close(fd)
-    try:
-        if still_stale and os.stat(lock_path).st_ino == inode:
-            os.unlink(lock_path)
-    except OSError as e:
-        if e.errno != errno.ENOENT:
-            raise
 
 
 def take_lock(lock_dir, lock_path, module):
@@ -321,46 +257,16 @@ def take_lock(lock_dir, lock_path, module):
     Returns None once the lock is ours, else a dict (path, pid, holder) of the live process that
     holds it (pid None: a lock file whose contents are no PID, which mgetty would not take either).
     """
-    fd, temp = tempfile.mkstemp(prefix=LOCK_TEMP_PREFIX, dir=lock_dir)
-    try:
-        try:
-            os.write(fd, lock_contents(os.getpid()))
-            os.fchmod(fd, 0o644)
-        finally:
-            os.close(fd)
-        for dummy in range(LOCK_TRIES):
-            try:
-                os.link(temp, lock_path)
-                return None
-            except OSError as e:
-                if e.errno != errno.EEXIST:
-                    raise
-            try:
-                pid = read_lock_pid(lock_path)
-            except (IOError, OSError) as e:
-                if e.errno == errno.ENOENT:  # released in between: try again
-                    continue
-                raise
-            if pid is None:
-                return dict(path=lock_path, pid=None, holder=None)
-            if pid_alive(pid):
-                return dict(path=lock_path, pid=pid, holder=process_name(pid))
-            module.warn('removed stale lock file %s (PID %d is gone) to take the line for the probe'
-                        % (lock_path, pid))
-            remove_stale_lock(lock_path, pid)
-        raise OSError(errno.EAGAIN, 'lock file kept changing', lock_path)
-    finally:
-        os.unlink(temp)
+    def warn_stale(pid):
+        module.warn('removed stale lock file %s (PID %d is gone) to take the line for the probe'
+                    % (lock_path, pid))
 
-
-def release_lock(lock_path):
-    """Remove lock_path if it holds this process's PID (never another program's lock)."""
-    try:
-        if read_lock_pid(lock_path) == os.getpid():
-            os.unlink(lock_path)
-    except (IOError, OSError) as e:
-        if e.errno != errno.ENOENT:
-            raise
+    pid = uucp_lock.take_lock(lock_dir, lock_path, on_stale=warn_stale)
+    if pid is None:
+        return None
+    if pid == 0:
+        return dict(path=lock_path, pid=None, holder=None)
+    return dict(path=lock_path, pid=pid, holder=process_name(pid))
 
 
 def _interrupt(signum, frame):

@@ -570,8 +570,10 @@ def test_sigterm_during_the_probe_removes_the_lock(modem, tmp_path):
     name, responder = modem
     responder.delay = 30
     args = json.dumps({'ANSIBLE_MODULE_ARGS': dict(path=name, probe=True, timeout=60, lock_dir=str(tmp_path))})
+    # The module imports the collection's module_utils: the child finds them where this test does.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     proc = subprocess.Popen([sys.executable, modem_port.__file__, args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         lock = str(tmp_path / ('LCK..%s' % os.path.basename(name)))
         deadline = time.monotonic() + 20
