@@ -476,7 +476,10 @@ def _tail(path: str, n: int = 30) -> str:
 
 def collect_logs() -> None:
     os.makedirs(os.path.join(OUT, 'logs'), exist_ok=True)
-    for src in (MGETTY_LOG_DIR, '/var/log/callback.log', '/etc/inittab'):
+    # utmp, wtmp and btmp too: the accounting parsers' unit tests read these files as fixtures
+    # (tests/unit/fixtures/e2e, refreshed from this directory).
+    for src in (MGETTY_LOG_DIR, '/var/log/callback.log', '/etc/inittab', '/var/run/utmp', '/var/log/wtmp',
+                '/var/log/btmp', '/etc/mgetty/login.config'):
         if os.path.isdir(src):
             for f in os.listdir(src):
                 _copy(os.path.join(src, f), os.path.join(OUT, 'logs', f))
