@@ -38,6 +38,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import line_status_step  # noqa: E402  pylint: disable=wrong-import-position
 TESTS = os.path.dirname(HERE)
 COLLECTION = os.path.dirname(TESTS)
 
@@ -447,6 +449,9 @@ def boot(setup: Setup, rundir: str, server: str, caller: str, timeout: int, cpus
     # The guest stops starting scenarios in time to report before the hard timeout.
     cfg['budget_seconds'] = max(timeout - 45, 30)
     write(os.path.join(out, 'config.json'), json.dumps(cfg, indent=1))
+    problem = line_status_step.build(out, ansible_env(rundir), COLLECTION)
+    if problem:
+        log(f'line_status: {problem}')
     console = os.path.join(rundir, 'console.log')
 
     def share(tag, path, extra=''):
@@ -495,7 +500,8 @@ def check_results(rundir: str, vm_time: float, config_timings: dict, setup: Setu
             with contextlib.suppress(ValueError):
                 events.append(json.loads(ln))
     host_checks, summary = host_side_checks(results, events, read_syslog(os.path.join(out, 'syslog.log')))
-    checks = CONFIG_CHECKS + results.get('checks', []) + host_checks + [secret_scan(rundir)]
+    checks = (CONFIG_CHECKS + results.get('checks', []) + host_checks + line_status_step.checks(out, results)
+              + [secret_scan(rundir)])
     ok = True
     print('\n==== dialin.callback end-to-end results ====')
     for c in checks:
