@@ -110,3 +110,21 @@ def test_the_html_page_renders_in_chromium_without_script_errors(report):
     if keep:
         for name in ("status.html", "status.md", "status.json", "status.png"):
             shutil.copy(report["dir"] / name, os.path.join(keep, name))
+
+
+# Log rotation (the mgetty role's logrotate.yml): the package's file, checked and not duplicated.
+
+def test_mgetty_and_callback_logs_are_rotated_by_one_logrotate_file(host):
+    if host.backend.get_hostname() == BAD:
+        pytest.skip("the server that failed pre-flight")
+    assert host.package("logrotate").is_installed
+    naming = host.run("grep -l -E '^[[:space:]]*/var/log/mgetty/' /etc/logrotate.d/*").stdout.split()
+    assert naming == ["/etc/logrotate.d/mgetty"]
+    # logrotate itself, in debug mode (nothing rotated): it takes mgetty's log of the line, and
+    # callback's log falls under the same pattern; no duplicate entry error.
+    debug = host.run("logrotate --debug /etc/logrotate.conf")
+    said = debug.stdout + debug.stderr
+    assert debug.rc == 0, said[-2000:]
+    assert "considering log /var/log/mgetty/mg_ttyS1.log" in said
+    assert "rotating pattern: /var/log/mgetty/*.log" in said
+    assert "duplicate" not in said
