@@ -94,3 +94,10 @@ def sessions(records):
                 done.append(sess)
     done.extend(open_by_line.values())
     return sorted(done, key=lambda s: s['start'])
+
+
+def callbacks(records):
+    """callback's own wtmp records: it writes a USER_PROCESS record, user ``dialout``, whose host field
+    holds its command line (the number it dials). Each: time, line, pid, command."""
+    return [{'time': r['time'], 'line': r['line'], 'pid': r['pid'], 'command': r['host']}
+            for r in records if r['type'] == 'USER_PROCESS' and r['user'] == 'dialout']
