@@ -24,6 +24,20 @@ CALLER_NUMBER = "05551234"
 # The scenario's login.config: version 2 with logins only after a callback, or version 1.
 CALLBACK_ONLY = os.environ.get("DIALIN_EXPECT_CALLBACK_ONLY") == "1"
 
+# The programs' paths as the host's packages install them (roles' vars/Debian_<major>.yml):
+# Debian 13 has merged /usr only, and util-linux's login.
+PATHS_OF_RELEASE = {
+    "12": {"mgetty": "/sbin/mgetty", "login": "/bin/login"},
+    "13": {"mgetty": "/usr/sbin/mgetty", "login": "/usr/bin/login"},
+}
+
+
+def paths(host):
+    """The expected program paths of the host's Debian release."""
+    release = host.system_info.release.split(".")[0]
+    assert release in PATHS_OF_RELEASE, f"no expected paths for Debian {release}"
+    return PATHS_OF_RELEASE[release]
+
 
 def entries(host):
     """login.config entries as (name, callback column, the other fields)."""
@@ -73,11 +87,13 @@ def test_login_config_has_one_callback_line_per_user(host):
 
 def test_login_config_fallback_lines(host):
     fallback = sorted((column, rest) for name, column, rest in entries(host) if name == "*")
+    login = paths(host)["login"]
     if CALLBACK_ONLY:
-        # /bin/login only after a callback; before one, every other name is refused.
-        assert fallback == [("N", ["-", "-", "/bin/false"]), ("Y", ["-", "-", "/bin/login", "@"])]
+        # login only after a callback; before one, every other name is refused.
+        assert fallback == [("N", ["-", "-", "/bin/false"]), ("Y", ["-", "-", login, "@"])]
     else:
-        assert fallback == [("-", ["-", "-", "/bin/login", "@"])]
+        assert fallback == [("-", ["-", "-", login, "@"])]
+    assert host.file(login).is_file
 
 
 def test_callback_lines_come_before_the_catch_all(host):
@@ -226,7 +242,7 @@ def mgetty_command_lines(host, timeout=30):
 
 def test_mgetty_runs_on_the_real_port_name(host):
     # Never on the link: mgetty's callback -S finds its mgetty by the tty's real name.
-    assert mgetty_command_lines(host) == ["/sbin/mgetty ttyS1"]
+    assert mgetty_command_lines(host) == [f"{paths(host)['mgetty']} ttyS1"]
 
 
 def test_mgetty_respawn_mechanism(host):
@@ -238,7 +254,7 @@ def test_mgetty_respawn_mechanism(host):
         assert host.run("systemctl show -p KillMode mgetty@ttyS1").stdout.strip() == "KillMode=process"
     else:
         inittab = host.file("/etc/inittab").content_string
-        assert re.search(r"^S1:2345:respawn:/sbin/mgetty ttyS1$", inittab, re.M)
+        assert re.search(rf"^S1:2345:respawn:{re.escape(paths(host)['mgetty'])} ttyS1$", inittab, re.M)
 
 
 def call(host):
