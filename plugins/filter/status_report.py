@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: status_report
 short_description: A fleet report (summary, Markdown, self-contained HTML) from line_status results
-version_added: 0.2.0
+version_added: 0.1.0
 author: dialin.callback contributors
 description:
   - Takes one entry per server, C({host, ok, msg, result}) where C(result) is what

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: line_status
 short_description: State of each dial-in line now, its calls since a given time, and a health flag
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads what mgetty, callback, the collection's callback gate and pppd leave on the host, and changes
     nothing (the result's C(changed) is always false; check mode behaves the same).
@@ -95,10 +95,8 @@ notes:
     module reports what it can read and names the sources it could not read in RV(lines[].unreadable).
   - Log times without a year (mgetty's, RFC 3164 syslog) are taken in the host's local time zone, in the
     last year that puts them no later than a day from now.
-seealso:
-  - name: Monitoring with line_status
-    description: Nagios/Icinga checks and Prometheus' textfile collector (docs/status.md).
-    link: https://github.com/dialin/callback/blob/main/docs/status.md
+  - Use from Nagios/Icinga checks and Prometheus' textfile collector, and the fleet report of
+    C(playbooks/status.yml), are described in the collection's C(docs/status.md).
 '''
 
 EXAMPLES = r'''
