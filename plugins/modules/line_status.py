@@ -90,6 +90,12 @@ options:
     description: The local fact the mgetty role writes (its managed ports).
     type: path
     default: /etc/ansible/facts.d/dialin_callback_mgetty.fact
+  proc_dir:
+    description:
+      - The process table. Another directory laid out the same way is read alike (the unit tests give an
+        empty one: on a host running containers, C(/proc) shows their processes too).
+    type: path
+    default: /proc
 notes:
   - Root is needed to read the logs, C(/proc/PID/environ) and other users' descriptors; as another user the
     module reports what it can read and names the sources it could not read in RV(lines[].unreadable).
@@ -335,14 +341,15 @@ def read_text(path, unreadable):
 class Processes(object):
     """The processes of the host: argv, open tty-like descriptors, environment (DEVICE)."""
 
-    def __init__(self):
+    def __init__(self, proc_dir):
+        self.proc_dir = proc_dir
         self.procs = {}
-        for d in os.listdir('/proc'):
+        for d in os.listdir(proc_dir):
             if not d.isdigit():
                 continue
             pid = int(d)
             try:
-                with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                with open(os.path.join(proc_dir, d, 'cmdline'), 'rb') as f:
                     argv = [a.decode('utf-8', 'replace') for a in f.read().split(b'\0') if a]
             except (IOError, OSError):
                 continue
@@ -352,9 +359,10 @@ class Processes(object):
     def fds(self, pid):
         names = set()
         try:
-            for fd in os.listdir('/proc/%d/fd' % pid):
+            fd_dir = os.path.join(self.proc_dir, str(pid), 'fd')
+            for fd in os.listdir(fd_dir):
                 try:
-                    names.add(os.readlink('/proc/%d/fd/%s' % (pid, fd)))
+                    names.add(os.readlink(os.path.join(fd_dir, fd)))
                 except OSError:
                     pass
         except OSError:
@@ -363,7 +371,7 @@ class Processes(object):
 
     def environ(self, pid):
         try:
-            with open('/proc/%d/environ' % pid, 'rb') as f:
+            with open(os.path.join(self.proc_dir, str(pid), 'environ'), 'rb') as f:
                 pairs = f.read().split(b'\0')
         except (IOError, OSError):
             return {}
@@ -391,7 +399,7 @@ def read_lock(lock_dir, line, procs):
         pid = int(text)
     elif len(raw) == 4:
         pid = int.from_bytes(raw, 'little')
-    alive = pid is not None and os.path.exists('/proc/%d' % pid)
+    alive = pid is not None and os.path.exists(os.path.join(procs.proc_dir, str(pid)))
     program = procs.procs.get(pid, {}).get('name') if alive else None
     return {'pid': pid, 'alive': alive, 'program': program}, path
 
@@ -546,6 +554,7 @@ def main():
             utmp=dict(type='path', default='/var/run/utmp'),
             run_dir=dict(type='path', default='/var/run'),
             facts_file=dict(type='path', default='/etc/ansible/facts.d/dialin_callback_mgetty.fact'),
+            proc_dir=dict(type='path', default='/proc'),
         ),
         supports_check_mode=True,
     )
@@ -571,7 +580,7 @@ def main():
             ports = []
     ports = [os.path.basename(x) for x in ports]
 
-    procs = Processes()
+    procs = Processes(p['proc_dir'])
     # Syslog: pppd sessions and the gate's verdicts.
     syslog_text = []
     syslog_sources = []

@@ -42,7 +42,7 @@ def host(tmp_path):
         shutil.copy(os.path.join(FIX, name), str(logs / name))
     for name in ('login.config', 'syslog.log', 'utmp'):
         shutil.copy(os.path.join(FIX, name), str(tmp_path / name))
-    for d in ('lock', 'run'):
+    for d in ('lock', 'run', 'proc'):
         (tmp_path / d).mkdir()
     return tmp_path
 
@@ -51,7 +51,7 @@ def args(host, **kw):
     a = dict(since='0', mgetty_log_dir=str(host / 'log' / 'mgetty'), callback_log=str(host / 'log' / 'mgetty' / 'mg_callback.log'),
              login_config=str(host / 'login.config'), syslog_source='files', syslog_files=[str(host / 'syslog.log')],
              lock_dir=str(host / 'lock'), utmp=str(host / 'utmp'), run_dir=str(host / 'run'),
-             facts_file=str(host / 'absent.fact'))
+             facts_file=str(host / 'absent.fact'), proc_dir=str(host / 'proc'))
     a.update(kw)
     return a
 
