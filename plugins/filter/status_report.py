@@ -131,6 +131,9 @@ def markdown(servers, summary, generated):
         if not srv.get('ok'):
             out += ['Unreachable or failed: %s' % esc(srv.get('msg') or ''), '']
             continue
+        if not srv['result']['lines']:
+            out += ['No dial-in port (no port recorded by the mgetty role, no mgetty log).', '']
+            continue
         out += ['| line | state | health | reason | calls |', '|---|---|---|---|---|']
         for ln in srv['result']['lines']:
             out.append('| %s | %s | %s | %s | %d |' % (ln['line'], ln['state'], ln['health'], esc(ln['reason']),
@@ -170,8 +173,9 @@ def timeline_svg(servers, since, generated):
     for i in range(5):
         t = since + span * i / 4
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>' % (x(t), top - 4, x(t), height - 6))
-        parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>'
-                     % (x(t), top - 8, html.escape(_hm(t))))
+        anchor = 'start' if i == 0 else ('end' if i == 4 else 'middle')
+        parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="%s">%s</text>'
+                     % (x(t), top - 8, anchor, html.escape(_hm(t))))
     for i, (label, calls) in enumerate(rows):
         y = top + i * row_h
         parts.append('<text x="4" y="%d" font-size="12">%s</text>' % (y + 16, html.escape(label)))
@@ -223,6 +227,9 @@ def html_page(servers, summary, generated, since):
         out.append('<h2>%s</h2>' % e(srv['host']))
         if not srv.get('ok'):
             out.append('<p class="CRITICAL">Unreachable or failed: %s</p>' % e(srv.get('msg') or ''))
+            continue
+        if not srv['result']['lines']:
+            out.append('<p>No dial-in port (no port recorded by the mgetty role, no mgetty log).</p>')
             continue
         out.append('<table class="lines"><tr><th>line</th><th>state</th><th>health</th><th>reason</th>'
                    '<th>calls</th></tr>')
