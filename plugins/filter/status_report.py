@@ -207,8 +207,8 @@ def html_page(servers, summary, generated, since):
     e = html.escape
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
            '<title>Dial-in callback fleet status</title><style>%s</style></head><body>' % CSS,
-           '<h1>Dial-in callback fleet status</h1><p>Generated %s; calls since %s.</p>' % (e(_ts(generated)),
-                                                                                      e(_ts(since))),
+           '<h1>Dial-in callback fleet status</h1><p>Generated %s; calls since %s.</p>'
+           % (e(_ts(generated)), e(_ts(since))),
            '<h2>Fleet</h2><table id="summary"><tr><th>servers</th><th>unreachable</th><th>lines</th><th>up</th>'
            '<th>down</th><th>warning</th><th>calls</th><th>callbacks</th><th>failures</th><th>PPP sessions</th>'
            '<th>PPP hours</th></tr>',

@@ -93,7 +93,7 @@ options:
   proc_dir:
     description:
       - The process table. Another directory laid out the same way is read alike (the unit tests give an
-        empty one: on a host running containers, C(/proc) shows their processes too).
+        empty one, since on a host running containers C(/proc) shows their processes too).
     type: path
     default: /proc
 notes:
