@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -36,6 +37,13 @@ def report(tmp_path_factory):
         "python3", "/usr/local/lib/dialin-test/caller.py", "--line", "/run/modememu/caller", "--timeout", "60",
         *script]))
     assert call.returncode == 0, call.stdout + call.stderr
+    # The report is taken once every line's respawned mgetty waits for a call again (its log's last
+    # line); before that line_status rightly says "initializing".
+    deadline = time.monotonic() + 60
+    for host in GOOD:
+        while podman(host, "sh", "-c", "tail -n 1 /var/log/mgetty/mg_ttyS1.log | grep -q 'waiting\\.\\.\\.$'").returncode:
+            assert time.monotonic() < deadline, "%s: mgetty does not wait for a call again" % host
+            time.sleep(1)
     out = tmp_path_factory.mktemp("status")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
     run = subprocess.run(
