@@ -43,6 +43,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import line_status_step  # noqa: E402  pylint: disable=wrong-import-position
 TESTS = os.path.dirname(HERE)
 COLLECTION = os.path.dirname(TESTS)
 
@@ -616,6 +618,9 @@ def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
     # The guest stops starting scenarios in time to report before the hard timeout.
     cfg['budget_seconds'] = max(timeout - 45, 30)
     write(os.path.join(out, 'config.json'), json.dumps(cfg, indent=1))
+    problem = line_status_step.build(out, ansible_env(rundir), COLLECTION)
+    if problem:
+        log(f'line_status: {problem}')
     console = os.path.join(rundir, 'console.log')
 
     def share(tag, path, extra=''):
@@ -672,7 +677,8 @@ def check_results(combo: Combo) -> bool:
             with contextlib.suppress(ValueError):
                 events.append(json.loads(ln))
     host_checks, combo.summary = host_side_checks(results, events, read_syslog(os.path.join(out, 'syslog.log')))
-    checks = combo.checks + results.get('checks', []) + host_checks + [secret_scan(rundir)]
+    checks = (combo.checks + results.get('checks', []) + host_checks + line_status_step.checks(out, results)
+              + [secret_scan(rundir)])
     ok = True
     for c in checks:
         mark = 'PASS' if c['ok'] else 'FAIL'

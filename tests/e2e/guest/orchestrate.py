@@ -474,9 +474,27 @@ def _tail(path: str, n: int = 30) -> str:
 # ---------------------------------------------------------------- main
 
 
+def line_status_report() -> None:
+    """dialin.callback.line_status, as the payload the host built (tests/e2e/line_status_step.py),
+    after the scenarios: its JSON result in out/line_status.json, checked on the host."""
+    payload = os.path.join(OUT, 'line_status_module.py')
+    if not os.path.exists(payload):
+        RESULTS['line_status'] = 'no payload built on the host'
+        return
+    t0 = time.time()
+    res = sh(['python3', payload], timeout=120)
+    RESULTS['timings']['line_status'] = time.time() - t0
+    RESULTS['line_status'] = f'rc {res.returncode}: {res.stderr[-800:]}'
+    with open(os.path.join(OUT, 'line_status.json'), 'w', encoding='utf-8') as f:
+        f.write(res.stdout)
+
+
 def collect_logs() -> None:
     os.makedirs(os.path.join(OUT, 'logs'), exist_ok=True)
-    for src in (MGETTY_LOG_DIR, '/var/log/callback.log', '/etc/inittab'):
+    # utmp, wtmp and btmp too: the accounting parsers' unit tests read these files as fixtures
+    # (tests/unit/fixtures/e2e, refreshed from this directory).
+    for src in (MGETTY_LOG_DIR, '/var/log/callback.log', '/etc/inittab', '/var/run/utmp', '/var/log/wtmp',
+                '/var/log/btmp', '/etc/mgetty/login.config'):
         if os.path.isdir(src):
             for f in os.listdir(src):
                 _copy(os.path.join(src, f), os.path.join(OUT, 'logs', f))
@@ -527,6 +545,7 @@ def main() -> None:
         note('error: ' + RESULTS['error'])
     finally:
         RESULTS['timings']['orchestrator_total'] = time.time() - T_BOOT
+        line_status_report()
         collect_logs()
         with open(os.path.join(OUT, 'results.json.tmp'), 'w', encoding='utf-8') as f:
             json.dump(RESULTS, f, indent=1)

@@ -1,0 +1,106 @@
+# Copyright: contributors to dialin.callback
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The end-to-end test's line_status step (issue 17).
+
+Before the VM boots, `build()` makes the module dialin.callback.line_status one self-contained Python
+file (Ansible's own AnsiballZ payload, its arguments inside), kept by a run of the module on the host:
+the VM has Python but no Ansible, and running Ansible inside an emulated VM is slow. The guest runs it
+after its scenarios (orchestrate.py: `line_status`), writes out/line_status.json; `checks()` then
+compares the calls it reports with the scenarios that ran: one call per scenario that dialled, inside
+that scenario's time window, with the login, callback, PPP user and outcome the scenario produced.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+PAYLOAD = 'line_status_module.py'
+REPORT = 'line_status.json'
+# The guest's syslog listener writes the VM's syslog there (vm_sysinit.py); the VM runs no journal.
+MODULE_ARGS = {'ports': ['ttyS1'], 'since': '0', 'syslog_source': 'files', 'syslog_files': ['/e2e/out/syslog.log']}
+
+
+def build(out: str, env: dict, cwd: str) -> str:
+    """Writes out/line_status_module.py; returns '' or what went wrong."""
+    tmp = tempfile.mkdtemp(prefix='dialin-e2e-ansiballz-')
+    try:
+        run_env = dict(env, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=tmp, ANSIBLE_PIPELINING='0')
+        res = subprocess.run(['ansible', 'localhost', '-c', 'local', '-m', 'dialin.callback.line_status',
+                              '-a', json.dumps(MODULE_ARGS)], env=run_env, cwd=cwd, capture_output=True,
+                             text=True, check=False, timeout=300)
+        found = glob.glob(os.path.join(tmp, '*', 'AnsiballZ_line_status.py'))
+        if not found:
+            return f'no AnsiballZ payload kept (rc {res.returncode}): {res.stdout[-800:]}{res.stderr[-800:]}'
+        shutil.copy(found[0], os.path.join(out, PAYLOAD))
+        return ''
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def expected_calls(results: dict) -> list:
+    """What each scenario that dialled must have left, in order."""
+    cfg = results.get('config', {})
+    by_name = {sc['name']: sc for sc in cfg.get('scenarios', [])}
+    number = cfg.get('caller_line', {}).get('number')
+    want = []
+    for rec in results.get('scenarios', []):
+        if 't_start' not in rec:
+            continue
+        sc = by_name.get(rec['name'], {})
+        if sc.get('expect') == 'link':
+            exp = {'outcome': 'ppp', 'pseudo_login': 'call', 'callback_result': 'success',
+                   'callback_number': number, 'ppp_user': cfg.get('smoke_user'),
+                   'ppp_peer_ip': cfg.get('caller_ppp_ip'), 'ppp_local_ip': cfg.get('server_ppp_ip')}
+        elif sc.get('expect') == 'no-callback':
+            exp = {'outcome': 'refused', 'login': sc.get('login'), 'program': sc.get('refusal'),
+                   'pseudo_login': None, 'callback_result': None}
+        else:
+            exp = {'outcome': 'ppp_auth_failed', 'pseudo_login': 'call', 'callback_result': 'success',
+                   'callback_number': number, 'ppp_user': sc.get('ppp_user')}
+        want.append((rec, exp))
+    return want
+
+
+def checks(out: str, results: dict) -> list:
+    path = os.path.join(out, REPORT)
+    name = 'line_status in the VM reports exactly the calls that happened'
+    try:
+        with open(path, encoding='utf-8') as f:
+            report = json.load(f)
+    except (OSError, ValueError) as exc:
+        return [{'name': name, 'ok': False, 'detail': f'{path}: {exc}; guest said: {results.get("line_status", "")}'}]
+    if report.get('failed'):
+        return [{'name': name, 'ok': False, 'detail': json.dumps(report)[-1500:]}]
+    line = (report.get('lines') or [{}])[0]
+    calls = line.get('calls', [])
+    want = expected_calls(results)
+    out_checks = [{'name': f'line_status: {len(want)} calls on {line.get("line")}, one per scenario that dialled',
+                   'ok': len(calls) == len(want),
+                   'detail': 'reported: ' + json.dumps([(c['start'], c['outcome'], c['login']) for c in calls])}]
+    for (rec, exp), call in zip(want, calls):
+        # mgetty's log has whole seconds: the RING is at most 1 s before the scenario's pon in its clock.
+        in_window = rec['t_start'] - 1 <= call['start'] <= rec.get('t_end', rec['t_start'] + 300)
+        diff = {k: (call.get(k), v) for k, v in exp.items() if call.get(k) != v}
+        extra = []
+        if exp['outcome'] == 'ppp':
+            for k in ('bytes_in', 'bytes_out'):
+                if not call.get(k):
+                    extra.append(f'{k}={call.get(k)!r}')
+            if not (call.get('ppp_start') and call.get('ppp_end') and call['ppp_start'] < call['ppp_end']):
+                extra.append(f'ppp_start/ppp_end {call.get("ppp_start")}/{call.get("ppp_end")}')
+        out_checks.append({
+            'name': f'line_status: the {rec["name"]} call ({exp["outcome"]}) with its login, callback and PPP fields',
+            'ok': in_window and not diff and not extra,
+            'detail': f'window {rec["t_start"]:.0f}..{rec.get("t_end", 0):.0f}, start {call["start"]}; '
+                      f'differences (reported, expected): {diff}; {extra}'})
+    state = line.get('state')
+    out_checks.append({'name': 'line_status: the line is idle after the scenarios, health OK, sources named',
+                       'ok': state == 'idle' and line.get('health') == 'OK'
+                       and any(s.startswith('mgetty_log:') for s in line.get('sources', [])),
+                       'detail': json.dumps({k: line.get(k) for k in ('state', 'detail', 'health', 'reason', 'sources')})})
+    return out_checks

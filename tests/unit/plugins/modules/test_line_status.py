@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""line_status run on the logs of an end-to-end run (tests/unit/fixtures/e2e), then the fleet report of
+playbooks/status.yml (the status_report filter) made from its result."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from ansible_collections.dialin.callback.plugins.filter.status_report import status_report
+from ansible_collections.dialin.callback.plugins.modules import line_status
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+FIX = os.path.join(TOP, 'tests', 'unit', 'fixtures', 'e2e')
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    monkeypatch.setenv('TZ', 'UTC')
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A host's files laid out from the fixture: the logs, login.config, utmp; no process, no lock."""
+    logs = tmp_path / 'log' / 'mgetty'
+    logs.mkdir(parents=True)
+    for name in ('mg_ttyS1.log', 'mg_callback.log'):
+        shutil.copy(os.path.join(FIX, name), str(logs / name))
+    for name in ('login.config', 'syslog.log', 'utmp'):
+        shutil.copy(os.path.join(FIX, name), str(tmp_path / name))
+    for d in ('lock', 'run', 'proc'):
+        (tmp_path / d).mkdir()
+    return tmp_path
+
+
+def args(host, **kw):
+    a = dict(since='0', mgetty_log_dir=str(host / 'log' / 'mgetty'), callback_log=str(host / 'log' / 'mgetty' / 'mg_callback.log'),
+             login_config=str(host / 'login.config'), syslog_source='files', syslog_files=[str(host / 'syslog.log')],
+             lock_dir=str(host / 'lock'), utmp=str(host / 'utmp'), run_dir=str(host / 'run'),
+             facts_file=str(host / 'absent.fact'), proc_dir=str(host / 'proc'))
+    a.update(kw)
+    return a
+
+
+def scenarios():
+    with open(os.path.join(FIX, 'scenarios.json')) as f:
+        record = json.load(f)
+    return [r for r in record['scenarios'] if 't_start' in r]
+
+
+def test_reports_the_calls_and_the_line_without_mgetty(run_module, host):
+    res = run_module(line_status.main, args(host), check_mode=True)
+    assert not res.failed and res['changed'] is False, res
+    (line,) = res['lines']
+    # The ports come from the logs' names when the mgetty role's fact is absent.
+    assert line['line'] == 'ttyS1'
+    assert len(line['calls']) == len(scenarios())
+    assert line['counts']['total'] == len(scenarios())
+    # No mgetty runs here: the line is down, and the health says so for a monitoring check.
+    assert (line['state'], line['health'], line['healthy']) == ('no_mgetty', 'CRITICAL', False)
+    assert res['healthy'] is False
+    assert 'mgetty_log:%s' % (host / 'log' / 'mgetty' / 'mg_ttyS1.log') in line['sources']
+    assert 'syslog:%s' % (host / 'syslog.log') in line['sources']
+    assert 'dialin_callback_line_up{line="ttyS1"} 0' in res['prometheus']
+    assert 'dialin_callback_line_health{line="ttyS1"} 2' in res['prometheus']
+    assert 'dialin_callback_calls{line="ttyS1",outcome="total"} %d' % len(scenarios()) in res['prometheus']
+
+
+def test_since_leaves_out_older_calls(run_module, host):
+    later = scenarios()[2]['t_start']
+    res = run_module(line_status.main, args(host, since='%f' % later))
+    assert len(res['lines'][0]['calls']) == len(scenarios()) - 2
+
+
+def test_a_bad_since_fails_with_the_option_named(run_module, host):
+    res = run_module(line_status.main, args(host, since='yesterday-ish'))
+    assert res.failed and res['msg'].startswith('since:')
+
+
+def test_a_stale_lock_is_reported(run_module, host):
+    # A PID that cannot be alive (above the kernel's pid_max limit).
+    (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 4194999)
+    res = run_module(line_status.main, args(host, ports=['/dev/ttyS1']))
+    assert res['lines'][0]['lock'] == {'pid': 4194999, 'alive': False, 'program': None}
+    assert 'lock:%s' % (host / 'lock' / 'LCK..ttyS1') in res['lines'][0]['sources']
+
+
+def test_fleet_report_from_the_result(run_module, host):
+    res = run_module(line_status.main, args(host))
+    servers = [{'host': 'dialin-a', 'ok': True, 'msg': '', 'result': res},
+               {'host': 'dialin-b', 'ok': False, 'msg': 'unreachable', 'result': {}}]
+    rep = status_report(servers, generated=res['now'], since=min(c['start'] for c in res['lines'][0]['calls']) - 60)
+    n = len(scenarios())
+    s = rep['summary']
+    assert (s['servers'], s['servers_unreachable'], s['lines'], s['lines_down'], s['calls']) == (2, 1, 1, 1, n)
+    outcomes = [c['outcome'] for c in res['lines'][0]['calls']]
+    assert s['failures'] == n - outcomes.count('ppp')
+    assert s['callbacks'] == sum(1 for c in res['lines'][0]['calls'] if c['callback_result'])
+    assert sum(v['calls'] for v in s['callbacks_by_number'].values()) == s['callbacks']
+    assert 0 < s['ppp_hours'] < 1
+    html = rep['html']
+    assert len(re.findall(r'<tr class="call">', html)) == n
+    assert len(re.findall(r'<rect class="call"', html)) == n
+    assert 'Unreachable or failed: unreachable' in html
+    assert not re.search(r'(src|href)\s*=', html)
+    md = rep['markdown']
+    assert len(re.findall(r'(?m)^\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \|', md)) == n
