@@ -880,7 +880,7 @@ def main() -> int:
                     help='boot the roots of the previous run again, without configuring them')
     ap.add_argument('--keep-mounted', action='store_true',
                     help='leave the overlay mounts run/<combination>/server and caller in place after the run')
-    ap.add_argument('--vm-timeout', type=int, default=int(os.environ.get('DIALIN_E2E_VM_TIMEOUT', '480')))
+    ap.add_argument('--vm-timeout', type=int, default=int(os.environ.get('DIALIN_E2E_VM_TIMEOUT', '900')))
     ap.add_argument('--skip-server', action='store_true', help='development: do not apply the server role')
     ap.add_argument('--cpus', type=int, default=2)
     ap.add_argument('--serial', action='store_true',
