@@ -156,7 +156,9 @@ def test_udev_rule_names_the_port(host):
     rule = host.file("/etc/udev/rules.d/70-dialin-callback-modem.rules").content_string
     assert re.search(
         r'^SUBSYSTEM=="tty", KERNEL=="ttyS1", OWNER="root", GROUP="dialout", MODE="0660", '
-        r'SYMLINK\+="modem", ENV\{ID_MM_DEVICE_IGNORE\}="1"$', rule, re.M)
+        r'SYMLINK\+="modem", ENV\{ID_MM_DEVICE_IGNORE\}="1", '
+        # udev has systemd start the port's mgetty each time the port appears (a USB replug).
+        r'TAG\+="systemd", ENV\{SYSTEMD_WANTS\}\+="mgetty@%k\.service"$', rule, re.M)
 
 
 def test_modem_link_points_at_the_port(host):
