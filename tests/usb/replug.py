@@ -39,6 +39,8 @@ import e2e  # noqa: E402  (the end-to-end test's kernel and initrd recipe)
 import jinja2  # noqa: E402
 import yaml  # noqa: E402
 
+# The release of the VM (its kernel, systemd and udev).
+SUITE = 'bookworm'
 ROOT_PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'mgetty', 'kmod', 'procps']
 DEFAULT_WORKDIR = '/var/tmp/dialin-usb-' + hashlib.sha256(os.path.realpath(COLLECTION).encode()).hexdigest()[:12]
 # The two modems: their identity (the USB serial number QEMU gives them) and their settings.
@@ -69,8 +71,10 @@ def render(path: str, variables: dict) -> str:
 
 def build_root(workdir: str, force: bool) -> str:
     base = os.path.join(workdir, 'rootfs-base')
-    key = e2e.sha256_of(e2e.SUITE, *e2e.MIRRORS, *ROOT_PACKAGES, 'v1')
-    stamp = os.path.join(base, '.dialin-usb-stamp')
+    key = e2e.sha256_of(SUITE, *e2e.SUITES[SUITE], *ROOT_PACKAGES, 'v2')
+    # The e2e test's name for the stamp: its kernel step takes the kernel from this root's package
+    # lists when the root is newer than the kernel.
+    stamp = os.path.join(base, '.dialin-e2e-stamp')
     if not force and os.path.exists(stamp) and e2e.read(stamp).strip() == key:
         log(f'root directory: cached ({base})')
         return base
@@ -79,8 +83,9 @@ def build_root(workdir: str, force: bool) -> str:
     shutil.rmtree(base, ignore_errors=True)
     t = time.monotonic()
     subprocess.run(['mmdebstrap', '--variant=minbase', '--mode=root', '--include=' + ','.join(ROOT_PACKAGES),
-                    e2e.SUITE, tmp, *e2e.MIRRORS], check=True, capture_output=True, text=True)
-    e2e.write(os.path.join(tmp, '.dialin-usb-stamp'), key + '\n')
+                    '--skip=cleanup/apt/lists', SUITE, tmp, *e2e.SUITES[SUITE]],
+                   check=True, capture_output=True, text=True)
+    e2e.write(os.path.join(tmp, '.dialin-e2e-stamp'), key + '\n')
     os.rename(tmp, base)
     log(f'root directory: built in {time.monotonic() - t:.1f} s')
     return base
@@ -187,8 +192,8 @@ def main() -> int:
     if os.geteuid() != 0:
         e2e.die('run as root (mmdebstrap, 9p passthrough)')
     started = time.monotonic()
-    setup = e2e.Setup(args.workdir, args.rebuild)
-    os.makedirs(args.workdir, exist_ok=True)
+    setup = e2e.Setup(args.workdir, SUITE, args.rebuild, kernel=True)
+    os.makedirs(setup.workdir, exist_ok=True)
     setup.base = build_root(args.workdir, args.rebuild)  # depmod of the kernel runs in it
     setup.kernel()
     setup.make_initrd()
