@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-BAD = "dialin-rollout-2"
+from conftest import BAD
 LOGIN_CONFIG = "/etc/mgetty/login.config"
 CALLBACK_GATE = "/usr/local/lib/dialin-callback/callback-gate"
 # Users of each converged server: fleet-wide + site + host (inventories/fleet + host_vars/).
@@ -30,22 +30,6 @@ PAP_SECRETS = {
 
 def name(host):
     return host.backend.get_hostname()
-
-
-# testinfra runs every test on every host of the scenario: these fixtures pick the hosts a test
-# is about, and the others report it as not applicable.
-@pytest.fixture
-def good(host):
-    if name(host) == BAD:
-        pytest.skip("the server that failed pre-flight")
-    return host
-
-
-@pytest.fixture
-def bad(host):
-    if name(host) != BAD:
-        pytest.skip("a converged server")
-    return host
 
 
 # The server that failed pre-flight: untouched.
