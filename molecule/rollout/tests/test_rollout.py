@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from conftest import BAD
 LOGIN_CONFIG = "/etc/mgetty/login.config"
 CALLBACK_GATE = "/usr/local/lib/dialin-callback/callback-gate"
 # Users of each converged server: fleet-wide + site + host (inventories/fleet + host_vars/).
