@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -124,3 +125,13 @@ def _run(main, args, check_mode=False, diff=True):
 @pytest.fixture
 def run_module():
     return _run
+
+
+@pytest.fixture
+def utc_clock(monkeypatch):
+    """Local time is UTC, as in the end-to-end VM whose logs are the fixtures (tests/unit/fixtures/e2e)."""
+    monkeypatch.setenv('TZ', 'UTC')
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

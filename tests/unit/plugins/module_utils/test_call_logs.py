@@ -33,14 +33,7 @@ def read(name, mode='r'):
         return f.read()
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    # The VM's clock and its logs' local time are UTC.
-    monkeypatch.setenv('TZ', 'UTC')
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures('utc_clock')
 
 
 @pytest.fixture(scope='module')

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import time
 
 import pytest
 
@@ -24,13 +23,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.di
 FIX = os.path.join(TOP, 'tests', 'unit', 'fixtures', 'e2e')
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv('TZ', 'UTC')
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures('utc_clock')
 
 
 @pytest.fixture
