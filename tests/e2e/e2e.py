@@ -105,6 +105,42 @@ def run(cmd, check=True, **kw) -> subprocess.CompletedProcess:
         raise
 
 
+def fetch(cmd, what: str, **kw) -> subprocess.CompletedProcess:
+    """A command that downloads from Debian's archive (mmdebstrap, apt-get download): tried again
+    after a pause when it fails, as a mirror being updated or a dropped connection fails it once."""
+    for attempt in (1, 2, 3):
+        res = subprocess.run(cmd, check=False, capture_output=True, text=True, **kw)
+        if res.returncode == 0:
+            return res
+        log(f'{what}: attempt {attempt} failed ({res.returncode}): {tail(res.stdout + res.stderr, 5)}')
+        if attempt < 3:
+            time.sleep(20 * attempt)
+    die(f'{what}: command failed ({res.returncode}): {" ".join(map(str, cmd))}\n'
+        f'{res.stdout[-3000:]}{res.stderr[-3000:]}')
+    raise AssertionError('unreachable')
+
+
+def environment_line(workdir: str) -> str:
+    """What the run depends on, in one line at its start: a failure on another machine then
+    shows the disk, the cores and the emulator it had."""
+    os.makedirs(workdir, exist_ok=True)
+    st = os.statvfs(workdir)
+    free_gib = st.f_bavail * st.f_frsize / 2**30
+    qemu = subprocess.run(['qemu-system-x86_64', '--version'], check=False, capture_output=True, text=True)
+    with open('/proc/loadavg', encoding='ascii') as f:
+        load = f.read().split()[0]
+    return (f'{workdir}: {free_gib:.1f} GiB free; {os.cpu_count()} cores, load {load}; '
+            f'{(qemu.stdout.splitlines() or ["qemu: " + qemu.stderr.strip()])[0]}; kernel {os.uname().release}')
+
+
+def check_space(workdir: str, need_gib: float) -> None:
+    st = os.statvfs(workdir)
+    free_gib = st.f_bavail * st.f_frsize / 2**30
+    if free_gib < need_gib:
+        die(f'{workdir}: {free_gib:.1f} GiB free, the run needs about {need_gib} GiB '
+            '(set DIALIN_E2E_WORKDIR or DIALIN_USB_WORKDIR to a roomier place)')
+
+
 def sha256_of(*parts: str | bytes) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -175,10 +211,10 @@ class Setup:
         shutil.rmtree(self.base, ignore_errors=True)
         log(f'{self.suite}: root directory: mmdebstrap ...')
         t = time.monotonic()
-        run(['mmdebstrap', '--variant=minbase', '--mode=root',
-             '--include=' + ','.join(ROOT_PACKAGES),
-             '--skip=cleanup/apt/lists',
-             self.suite, tmp, *self.mirrors], capture_output=True, text=True)
+        fetch(['mmdebstrap', '--variant=minbase', '--mode=root',
+               '--include=' + ','.join(ROOT_PACKAGES),
+               '--skip=cleanup/apt/lists',
+               self.suite, tmp, *self.mirrors], f'{self.suite}: root directory: mmdebstrap')
         write(os.path.join(tmp, '.dialin-e2e-stamp'), key + '\n')
         os.rename(tmp, self.base)
         log(f'{self.suite}: root directory: built in {time.monotonic() - t:.1f} s')
@@ -193,6 +229,8 @@ class Setup:
                 '-o', f'Dir::State::Lists={self.base}/var/lib/apt/lists',
                 '-o', f'Dir::State::status={self.base}/var/lib/dpkg/status',
                 '-o', f'Dir::Cache={cache}', '-o', 'APT::Architecture=amd64']
+        if args[:2] == ('apt-get', 'download'):
+            return fetch([args[0], *opts, *args[1:]], f'{self.suite}: kernel: apt-get download', cwd=cwd)
         return run([args[0], *opts, *args[1:]], cwd=cwd, capture_output=True, text=True)
 
     def kernel(self) -> None:
@@ -294,6 +332,12 @@ class Setup:
         os.rename(self.initrd + '.tmp', self.initrd)
         write(stamp, key + '\n')
         log(f'{self.suite}: initrd: built ({os.path.getsize(self.initrd) // 1024} KiB; modules {", ".join(m for m, _p in mods)})')
+
+
+def share(tag: str, path: str, extra: str = '') -> list:
+    """QEMU's 9p share of a host directory; a comma in the path is doubled (QEMU's separator)."""
+    path = path.replace(',', ',,')
+    return ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']
 
 
 def check_tools() -> None:
@@ -623,9 +667,6 @@ def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
         log(f'line_status: {problem}')
     console = os.path.join(rundir, 'console.log')
 
-    def share(tag, path, extra=''):
-        return ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']
-
     accel, why = accelerator()
     cmd = ['timeout', '--kill-after=10', str(timeout),
            'qemu-system-x86_64', *accel, '-machine', 'q35', '-cpu', os.environ.get('DIALIN_E2E_QEMU_CPU', 'max'),
@@ -895,6 +936,8 @@ def main() -> int:
     servers = {c.server_suite for c in combos}
     suites = [s for s in SUITES if s in servers or any(c.caller_suite == s for c in combos)]
     setups = {s: Setup(args.workdir, s, args.rebuild, kernel=s in servers) for s in suites}
+    log(environment_line(args.workdir))
+    check_space(args.workdir, 4)
     log(f'set-up in {args.workdir} ({", ".join(suites)}) ...')
     in_parallel([setup.all for setup in setups.values()])
     for suite, setup in setups.items():

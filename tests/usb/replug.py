@@ -82,9 +82,8 @@ def build_root(workdir: str, force: bool) -> str:
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)
     t = time.monotonic()
-    subprocess.run(['mmdebstrap', '--variant=minbase', '--mode=root', '--include=' + ','.join(ROOT_PACKAGES),
-                    '--skip=cleanup/apt/lists', SUITE, tmp, *e2e.SUITES[SUITE]],
-                   check=True, capture_output=True, text=True)
+    e2e.fetch(['mmdebstrap', '--variant=minbase', '--mode=root', '--include=' + ','.join(ROOT_PACKAGES),
+               '--skip=cleanup/apt/lists', SUITE, tmp, *e2e.SUITES[SUITE]], 'root directory: mmdebstrap')
     e2e.write(os.path.join(tmp, '.dialin-e2e-stamp'), key + '\n')
     os.rename(tmp, base)
     log(f'root directory: built in {time.monotonic() - t:.1f} s')
@@ -192,6 +191,8 @@ def main() -> int:
     if os.geteuid() != 0:
         e2e.die('run as root (mmdebstrap, 9p passthrough)')
     started = time.monotonic()
+    log(e2e.environment_line(args.workdir))
+    e2e.check_space(args.workdir, 2)
     setup = e2e.Setup(args.workdir, SUITE, args.rebuild, kernel=True)
     os.makedirs(setup.workdir, exist_ok=True)
     setup.base = build_root(args.workdir, args.rebuild)  # depmod of the kernel runs in it
@@ -214,9 +215,6 @@ def main() -> int:
     # KVM where it works (DIALIN_USB_ACCEL=kvm); TCG by default, as the end-to-end test (nested KVM can hang).
     accel = ['-accel', os.environ['DIALIN_USB_ACCEL']] if os.environ.get('DIALIN_USB_ACCEL') else []
 
-    def share(tag, path, extra=''):
-        return ['-virtfs', f'local,path={path},mount_tag={tag},security_model=passthrough,id={tag}{extra}']
-
     cmd = ['timeout', '--kill-after=10', str(args.timeout), 'qemu-system-x86_64', *accel, '-accel', 'tcg,thread=multi',
            '-machine', 'q35', '-cpu', 'max', '-smp', '2', '-m', '512',
            '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-nic', 'none', '-no-reboot',
@@ -229,8 +227,8 @@ def main() -> int:
            *[arg for dev, serial in QEMU_DEVICES.items()
              for arg in ('-chardev', f'null,id={dev}-line', '-device',
                          f'usb-serial,id={dev},bus=xhci.0,chardev={dev}-line,serial={serial},always-plugged=on')],
-           *share('rootfs', root), *share('modules', setup.modules, ',readonly=on'),
-           *share('caller', caller), *share('tests', HERE, ',readonly=on'), *share('out', out)]
+           *e2e.share('rootfs', root), *e2e.share('modules', setup.modules, ',readonly=on'),
+           *e2e.share('caller', caller), *e2e.share('tests', HERE, ',readonly=on'), *e2e.share('out', out)]
     log('VM: booting with modem A (serial A1) and modem B (serial B2) plugged in')
     t = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
