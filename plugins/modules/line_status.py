@@ -306,6 +306,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dialin.callback.plugins.module_utils import call_accounting
 from ansible_collections.dialin.callback.plugins.module_utils import mgetty_log
 from ansible_collections.dialin.callback.plugins.module_utils import pppd_syslog
+from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes
 from ansible_collections.dialin.callback.plugins.module_utils import utmp as utmp_file
 
 STATES = ('no_mgetty', 'initializing', 'idle', 'ringing', 'login_prompt', 'login', 'waiting_for_callback',
@@ -336,54 +337,6 @@ def read_text(path, unreadable):
         if os.path.exists(path):
             unreadable.append('%s (%s)' % (path, exc.strerror))
         return None
-
-
-class Processes(object):
-    """The processes of the host: argv, open tty-like descriptors, environment (DEVICE)."""
-
-    def __init__(self, proc_dir):
-        self.proc_dir = proc_dir
-        self.procs = {}
-        for d in os.listdir(proc_dir):
-            if not d.isdigit():
-                continue
-            pid = int(d)
-            try:
-                with open(os.path.join(proc_dir, d, 'cmdline'), 'rb') as f:
-                    argv = [a.decode('utf-8', 'replace') for a in f.read().split(b'\0') if a]
-            except (IOError, OSError):
-                continue
-            if argv:
-                self.procs[pid] = {'argv': argv, 'name': os.path.basename(argv[0]).lstrip('-')}
-
-    def fds(self, pid):
-        names = set()
-        try:
-            fd_dir = os.path.join(self.proc_dir, str(pid), 'fd')
-            for fd in os.listdir(fd_dir):
-                try:
-                    names.add(os.readlink(os.path.join(fd_dir, fd)))
-                except OSError:
-                    pass
-        except OSError:
-            pass
-        return names
-
-    def environ(self, pid):
-        try:
-            with open(os.path.join(self.proc_dir, str(pid), 'environ'), 'rb') as f:
-                pairs = f.read().split(b'\0')
-        except (IOError, OSError):
-            return {}
-        env = {}
-        for p in pairs:
-            if b'=' in p:
-                k, v = p.split(b'=', 1)
-                env[k.decode('utf-8', 'replace')] = v.decode('utf-8', 'replace')
-        return env
-
-    def named(self, name):
-        return [pid for pid, p in sorted(self.procs.items()) if p['name'] == name]
 
 
 def read_lock(lock_dir, line, procs):

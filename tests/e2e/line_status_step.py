@@ -8,6 +8,9 @@ the VM has Python but no Ansible, and running Ansible inside an emulated VM is s
 after its scenarios (orchestrate.py: `line_status`), writes out/line_status.json; `checks()` then
 compares the calls it reports with the scenarios that ran: one call per scenario that dialled, inside
 that scenario's time window, with the login, callback, PPP user and outcome the scenario produced.
+During each call that must link, the guest also runs it while the server's callback program waits to
+dial back and while the PPP link is up: the line must be waiting_for_callback, then ppp_up with the
+peer's address and user (`live_checks()`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,58 @@ def expected_calls(results: dict) -> list:
     return want
 
 
+def _load(out: str, report: str) -> tuple:
+    try:
+        with open(os.path.join(out, report), encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        return None, f'{report}: {exc}'
+    if data.get('failed'):
+        return None, json.dumps(data)[-1500:]
+    return (data.get('lines') or [{}])[0], ''
+
+
+def live_checks(out: str, results: dict) -> list:
+    """What line_status said during each call that linked: while the server's callback program
+    waited to dial back, and while the PPP link was up."""
+    cfg = results.get('config', {})
+    line_name = os.path.basename(cfg.get('server_line', {}).get('device', ''))
+    found = []
+    for rec in results.get('scenarios', []):
+        if rec.get('expect') != 'link' or 't_start' not in rec:
+            continue
+        name = rec['name']
+        cb = rec.get('line_status_callback') or {'error': 'not run'}
+        line, problem = _load(out, cb['report']) if cb.get('report') else (None, cb.get('error'))
+        if line is not None:
+            # calling_back only if callback had started dialling by the time the module looked.
+            states = ('waiting_for_callback',) if cb.get('callback_alive_after') else (
+                'waiting_for_callback', 'calling_back')
+            ok = (line.get('line') == line_name and line.get('state') in states
+                  and 'callback' in (line.get('detail') or '') and 'proc' in line.get('sources', []))
+            detail = json.dumps({k: line.get(k) for k in ('line', 'state', 'detail', 'sources')})
+        else:
+            ok, detail = False, problem
+        found.append({'name': f'line_status: during the {name} call, while callback waits to dial back, '
+                              f'{line_name} is waiting_for_callback', 'ok': ok, 'detail': detail})
+        pp = rec.get('line_status_ppp') or {'error': 'not run (no link)'}
+        line, problem = _load(out, pp['report']) if pp.get('report') else (None, pp.get('error'))
+        if line is not None:
+            ppp = line.get('ppp') or {}
+            want = {'local_ip': cfg.get('server_ppp_ip'), 'peer_ip': cfg.get('caller_ppp_ip'),
+                    'user': cfg.get('smoke_user')}
+            ok = (line.get('state') == 'ppp_up' and all(ppp.get(k) == v for k, v in want.items())
+                  and (ppp.get('interface') or '').startswith('ppp')
+                  and any(src.startswith('interface:ppp') for src in line.get('sources', []))
+                  and line.get('health') == 'OK')
+            detail = json.dumps({k: line.get(k) for k in ('state', 'detail', 'ppp', 'health', 'sources')})
+        else:
+            ok, detail = False, problem
+        found.append({'name': f'line_status: during the {name} call\'s PPP link, {line_name} is ppp_up '
+                              'with the peer\'s address and PPP user', 'ok': ok, 'detail': detail})
+    return found
+
+
 def checks(out: str, results: dict) -> list:
     path = os.path.join(out, REPORT)
     name = 'line_status in the VM reports exactly the calls that happened'
@@ -103,4 +158,4 @@ def checks(out: str, results: dict) -> list:
                        'ok': state == 'idle' and line.get('health') == 'OK'
                        and any(s.startswith('mgetty_log:') for s in line.get('sources', [])),
                        'detail': json.dumps({k: line.get(k) for k in ('state', 'detail', 'health', 'reason', 'sources')})})
-    return out_checks
+    return out_checks + live_checks(out, results)

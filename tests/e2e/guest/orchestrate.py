@@ -355,6 +355,10 @@ def scenario(cfg: dict, sc: dict) -> None:
           ppids == [1] and (not prev or prev[-1] != pids[0]),
           f'mgetty pids {pids}, parents {ppids}, previous scenario mgetty pid {prev[-1:] or None}')
     rec['t_start'] = time.time()
+    # For the calls that must link: what line_status says during the call (issue 17's live states).
+    watcher = threading.Thread(target=watch_callback, args=(rec, sc['timeout']), daemon=True)
+    if expect == 'link':
+        watcher.start()
     res = pon(peer)
     rec['pon_rc'] = res.returncode
     check(f'{name}: pon {peer} starts pppd', res.returncode == 0, res.stdout + res.stderr)
@@ -392,6 +396,8 @@ def scenario(cfg: dict, sc: dict) -> None:
                 check(f'{name}: caller pings {what} {target}', p.returncode == 0, p.stdout + p.stderr)
             neigh = sh(['ip', 'neigh', 'show', 'proxy']).stdout
             rec['proxy_arp'] = neigh
+            report = f'line_status_{name}_ppp.json'
+            rec['line_status_ppp'] = {'report': report, 'error': line_status_now(report)}
         res = poff(peer)
         gone = wait_for(lambda: not caller_pppd(peer) and not ppp_addrs('caller'), 20)
         check(f'{name}: poff {peer} stops the link', bool(gone) and res.returncode == 0,
@@ -403,6 +409,8 @@ def scenario(cfg: dict, sc: dict) -> None:
             poff(peer)
             wait_for(lambda: not caller_pppd(peer), 20)
         check(f'{name}: caller pppd has exited', not caller_pppd(peer), '')
+    if expect == 'link':
+        watcher.join(timeout=60)
     rec['t_end'] = time.time()
 
 
@@ -474,19 +482,39 @@ def _tail(path: str, n: int = 30) -> str:
 # ---------------------------------------------------------------- main
 
 
-def line_status_report() -> None:
-    """dialin.callback.line_status, as the payload the host built (tests/e2e/line_status_step.py),
-    after the scenarios: its JSON result in out/line_status.json, checked on the host."""
+def line_status_now(report: str) -> str:
+    """Runs dialin.callback.line_status, as the payload the host built (tests/e2e/line_status_step.py),
+    and writes its JSON result to out/<report>, checked on the host; returns what went wrong, or ''."""
     payload = os.path.join(OUT, 'line_status_module.py')
     if not os.path.exists(payload):
-        RESULTS['line_status'] = 'no payload built on the host'
-        return
+        return 'no payload built on the host'
     t0 = time.time()
     res = sh(['python3', payload], timeout=120)
-    RESULTS['timings']['line_status'] = time.time() - t0
-    RESULTS['line_status'] = f'rc {res.returncode}: {res.stderr[-800:]}'
-    with open(os.path.join(OUT, 'line_status.json'), 'w', encoding='utf-8') as f:
+    RESULTS['timings'][report] = time.time() - t0
+    with open(os.path.join(OUT, report), 'w', encoding='utf-8') as f:
         f.write(res.stdout)
+    return '' if res.returncode == 0 else f'rc {res.returncode}: {res.stderr[-800:]}'
+
+
+def line_status_report() -> None:
+    """line_status after the scenarios: every call they made, the line idle."""
+    RESULTS['line_status'] = line_status_now('line_status.json') or 'rc 0'
+
+
+def watch_callback(rec: dict, timeout: float) -> None:
+    """While a scenario's call goes on: once the server's callback program runs (it waits
+    callback_delay, 20 s or more, before it dials), line_status is asked what the line is doing."""
+    seen = wait_for(lambda: pids_matching(rb'^/usr/sbin/callback\0'), timeout)
+    if not seen:
+        rec['line_status_callback'] = {'error': f'no callback process within {timeout} s'}
+        return
+    t0 = time.time()
+    problem = line_status_now(f'line_status_{rec["name"]}_callback.json')
+    rec['line_status_callback'] = {
+        'report': f'line_status_{rec["name"]}_callback.json', 'error': problem, 'callback_pids': seen,
+        # Whether the callback program was still there when the module had finished (it may have
+        # started dialling meanwhile: calling_back).
+        'callback_alive_after': bool(pids_matching(rb'^/usr/sbin/callback\0')), 'seconds': time.time() - t0}
 
 
 def collect_logs() -> None:

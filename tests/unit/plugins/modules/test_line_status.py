@@ -112,3 +112,67 @@ def test_fleet_report_from_the_result(run_module, host):
     assert not re.search(r'(src|href)\s*=', html)
     md = rep['markdown']
     assert len(re.findall(r'(?m)^\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \|', md)) == n
+
+
+# Live states: the module's view of a line at a moment of a call. The mgetty log is the fixture's,
+# cut where that moment ends in it (what the file holds then); the processes are laid out in a /proc
+# of the test's own, with the fields the module reads (cmdline, fd, environ).
+
+def cut_log(host, last_line):
+    """mg_ttyS1.log up to the first line containing last_line, as it stood at that moment."""
+    path = host / 'log' / 'mgetty' / 'mg_ttyS1.log'
+    lines = path.read_text().splitlines(True)
+    end = next(i for i, ln in enumerate(lines) if last_line in ln)
+    path.write_text(''.join(lines[:end + 1]))
+
+
+def process(host, pid, argv, tty=None, env=None):
+    d = host / 'proc' / str(pid)
+    (d / 'fd').mkdir(parents=True)
+    (d / 'cmdline').write_bytes(b'\0'.join(a.encode() for a in argv) + b'\0')
+    if tty:
+        os.symlink(tty, str(d / 'fd' / '0'))
+    (d / 'environ').write_bytes(b'\0'.join(('%s=%s' % kv).encode() for kv in (env or {}).items()))
+
+
+def state(run_module, host):
+    (line,) = run_module(line_status.main, args(host, ports=['ttyS1']), check_mode=True)['lines']
+    return line
+
+
+@pytest.mark.parametrize('last_line, expected', [
+    ('waiting...', 'idle'),
+    ("wfr: waiting for ``RING''", 'ringing'),
+    ('send: ATA', 'ringing'),
+    ("waiting for ``CONNECT'' ** found **", 'login_prompt'),
+])
+def test_the_state_follows_mgettys_log(run_module, host, last_line, expected):
+    cut_log(host, last_line)
+    process(host, 146, ['/usr/sbin/mgetty', 'ttyS1'], tty='/dev/ttyS1')
+    line = state(run_module, host)
+    assert (line['state'], line['mgetty_pid'], line['health']) == (expected, 146, 'OK'), line
+
+
+def test_a_login_program_on_the_line_is_login(run_module, host):
+    process(host, 146, ['/usr/sbin/mgetty', 'ttyS1'], tty='/dev/ttyS1')
+    process(host, 150, ['/bin/login', '--', 'pppuser'], tty='/dev/ttyS1')
+    line = state(run_module, host)
+    assert line['state'] == 'login' and 'login 150 on /dev/ttyS1' in line['detail'], line
+
+
+@pytest.mark.parametrize('holds_lock, expected', [(False, 'waiting_for_callback'), (True, 'calling_back')])
+def test_callback_working_for_the_line(run_module, host, holds_lock, expected):
+    # mgetty sets DEVICE for the program login.config runs; callback holds the line's UUCP lock
+    # only while it dials.
+    process(host, 160, ['/usr/sbin/callback', '-S', '5550199'], env={'DEVICE': 'ttyS1'})
+    if holds_lock:
+        (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 160)
+    line = state(run_module, host)
+    assert line['state'] == expected and 'callback 160' in line['detail'], line
+    assert line['lock'] == ({'pid': 160, 'alive': True, 'program': 'callback'} if holds_lock else None)
+
+
+def test_pppd_on_the_line_without_an_interface_is_still_login(run_module, host):
+    process(host, 170, ['/usr/sbin/pppd', 'auth', 'require-pap'], tty='/dev/ttyS1')
+    line = state(run_module, host)
+    assert line['state'] == 'login' and 'negotiating' in line['detail'], line
