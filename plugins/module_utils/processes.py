@@ -12,6 +12,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import os
+import stat
 
 
 class Processes(object):
@@ -20,6 +21,8 @@ class Processes(object):
     def __init__(self, proc_dir='/proc'):
         self.proc_dir = proc_dir
         self.procs = {}
+        self._btime = False  # the boot time from <proc_dir>/stat, read when first needed
+        self._rdevs = {}
         for d in os.listdir(proc_dir):
             if not d.isdigit():
                 continue
@@ -32,19 +35,64 @@ class Processes(object):
             if argv:
                 self.procs[pid] = {'argv': argv, 'name': os.path.basename(argv[0]).lstrip('-')}
 
-    def fds(self, pid):
-        """The targets of the process's open descriptors (C(/dev/ttyS1), C(socket:[..]))."""
-        names = set()
+    def uses_line(self, pid, dev):
+        """The process has the device dev open, or as its controlling terminal.
+
+        An open descriptor counts by its path or by its device number (a link such as C(/dev/modem),
+        or a test modem's C(/dev/ttyS1) link to a pty, opens the same device). Reading another user's
+        descriptors needs CAP_SYS_PTRACE (root in a container may lack it); the controlling terminal,
+        in C(stat), is readable by anyone, and a call's login or pppd has the line as its terminal.
+        """
+        rdev = self._rdev(dev)
+        if rdev is not None and self.controlling_tty(pid) == (os.major(rdev), os.minor(rdev)):
+            return True
+        fd_dir = os.path.join(self.proc_dir, str(pid), 'fd')
         try:
-            fd_dir = os.path.join(self.proc_dir, str(pid), 'fd')
-            for fd in os.listdir(fd_dir):
-                try:
-                    names.add(os.readlink(os.path.join(fd_dir, fd)))
-                except OSError:
-                    pass
+            fds = os.listdir(fd_dir)
         except OSError:
-            pass
-        return names
+            return False
+        for fd in fds:
+            path = os.path.join(fd_dir, fd)
+            try:
+                if os.readlink(path) == dev:
+                    return True
+                if rdev is not None:
+                    st = os.stat(path)
+                    if stat.S_ISCHR(st.st_mode) and st.st_rdev == rdev:
+                        return True
+            except OSError:
+                pass
+        return False
+
+    def controlling_tty(self, pid):
+        """(major, minor) of the process's controlling terminal, None without one."""
+        fields = self._stat_fields(pid)
+        try:
+            tty_nr = int(fields[4])
+        except (TypeError, ValueError, IndexError):
+            return None
+        if not tty_nr:
+            return None
+        return (tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00)
+
+    def _stat_fields(self, pid):
+        """The fields of /proc/PID/stat after the command name (state first), None when gone."""
+        try:
+            with open(os.path.join(self.proc_dir, str(pid), 'stat'), 'rb') as f:
+                data = f.read()
+            # The command name is in parentheses and may hold spaces: the fields follow the last ')'.
+            return data[data.rindex(b')') + 2:].split()
+        except (IOError, OSError, ValueError):
+            return None
+
+    def _rdev(self, dev):
+        if dev not in self._rdevs:
+            try:
+                st = os.stat(dev)
+                self._rdevs[dev] = st.st_rdev if stat.S_ISCHR(st.st_mode) else None
+            except OSError:
+                self._rdevs[dev] = None
+        return self._rdevs[dev]
 
     def environ(self, pid):
         try:
@@ -73,12 +121,23 @@ class Processes(object):
             pass
         return None
 
+    def start_time(self, pid):
+        """When the process started, in seconds since the epoch (to 1/CLK_TCK), None when it is gone."""
+        try:
+            if self._btime is False:
+                self._btime = None
+                with open(os.path.join(self.proc_dir, 'stat'), 'rb') as f:
+                    for line in f:
+                        if line.startswith(b'btime '):
+                            self._btime = int(line.split()[1])
+            ticks = int(self._stat_fields(pid)[19])
+        except (IOError, OSError, ValueError, IndexError, TypeError):
+            return None
+        if self._btime is None:
+            return None
+        return self._btime + float(ticks) / os.sysconf('SC_CLK_TCK')
+
     def running(self, pid):
         """The process exists and is not a zombie waiting for its parent."""
-        try:
-            with open(os.path.join(self.proc_dir, str(pid), 'stat'), 'rb') as f:
-                data = f.read()
-        except (IOError, OSError):
-            return False
-        # The command name is in parentheses and may hold spaces: the state follows the last ')'.
-        return data[data.rindex(b')') + 2:data.rindex(b')') + 3] not in (b'Z', b'X', b'')
+        fields = self._stat_fields(pid)
+        return bool(fields) and fields[0] not in (b'Z', b'X')

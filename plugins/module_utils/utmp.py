@@ -68,6 +68,22 @@ def read(path):
         return []
 
 
+def read_tail(path, max_bytes):
+    """The last records of the file at path, at most max_bytes of them (wtmp grows for years);
+    [] when it does not exist."""
+    try:
+        with open(path, 'rb') as f:
+            f.seek(0, 2)
+            size = f.tell()
+            start = max(0, size - max_bytes // RECORD_SIZE * RECORD_SIZE)
+            # Records start at multiples of their size from the file's start.
+            start -= start % RECORD_SIZE
+            f.seek(start)
+            return parse(f.read(size - start))
+    except (IOError, OSError):
+        return []
+
+
 def sessions(records):
     """Login sessions from wtmp records: a USER_PROCESS record, ended by the next DEAD_PROCESS
     (or empty user) record of the same line, or a boot. Each: line, user, pid, host, start, end

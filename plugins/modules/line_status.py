@@ -406,7 +406,7 @@ def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, 
     for pid, p in procs.procs.items():
         if p['name'] == 'mgetty':
             continue
-        if dev in procs.fds(pid):
+        if procs.uses_line(pid, dev):
             on_line[pid] = p['name']
     # pppd on the line, with its interface
     for pid, name in sorted(on_line.items()):
@@ -433,7 +433,7 @@ def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, 
     # callback working for the line (DEVICE is mgetty's name of the line, in callback's environment)
     for pid in procs.named('callback'):
         env = procs.environ(pid)
-        if env.get('DEVICE') in (line, dev) or dev in procs.fds(pid):
+        if env.get('DEVICE') in (line, dev) or procs.uses_line(pid, dev):
             if lock and lock['alive'] and lock['pid'] == pid:
                 return 'calling_back', 'callback %d holds the line\'s lock and dials' % pid, mgetty_pid, None
             return 'waiting_for_callback', 'callback %d waits before dialling back' % pid, mgetty_pid, None

@@ -44,6 +44,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import ansiballz  # noqa: E402  pylint: disable=wrong-import-position
 import line_status_step  # noqa: E402  pylint: disable=wrong-import-position
 TESTS = os.path.dirname(HERE)
 COLLECTION = os.path.dirname(TESTS)
@@ -665,6 +666,12 @@ def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
     problem = line_status_step.build(out, ansible_env(rundir), COLLECTION)
     if problem:
         log(f'line_status: {problem}')
+    # The revoked-in-call scenario's module (it signals processes: built without running here).
+    problem = ansiballz.build(out, ansible_env(rundir), COLLECTION, 'dialin_session',
+                              {'users': [cfg['smoke_user']], 'ports': [os.path.basename(cfg['server_line']['device'])]},
+                              'dialin_session_module.py', run_here=False)
+    if problem:
+        log(f'dialin_session: {problem}')
     console = os.path.join(rundir, 'console.log')
 
     accel, why = accelerator()

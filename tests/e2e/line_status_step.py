@@ -15,12 +15,10 @@ peer's address and user (`live_checks()`).
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
-import subprocess
-import tempfile
+
+import ansiballz
 
 PAYLOAD = 'line_status_module.py'
 REPORT = 'line_status.json'
@@ -30,19 +28,7 @@ MODULE_ARGS = {'ports': ['ttyS1'], 'since': '0', 'syslog_source': 'files', 'sysl
 
 def build(out: str, env: dict, cwd: str) -> str:
     """Writes out/line_status_module.py; returns '' or what went wrong."""
-    tmp = tempfile.mkdtemp(prefix='dialin-e2e-ansiballz-')
-    try:
-        run_env = dict(env, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=tmp, ANSIBLE_PIPELINING='0')
-        res = subprocess.run(['ansible', 'localhost', '-c', 'local', '-m', 'dialin.callback.line_status',
-                              '-a', json.dumps(MODULE_ARGS)], env=run_env, cwd=cwd, capture_output=True,
-                             text=True, check=False, timeout=300)
-        found = glob.glob(os.path.join(tmp, '*', 'AnsiballZ_line_status.py'))
-        if not found:
-            return f'no AnsiballZ payload kept (rc {res.returncode}): {res.stdout[-800:]}{res.stderr[-800:]}'
-        shutil.copy(found[0], os.path.join(out, PAYLOAD))
-        return ''
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return ansiballz.build(out, env, cwd, 'line_status', MODULE_ARGS, PAYLOAD)
 
 
 def expected_calls(results: dict) -> list:
@@ -93,11 +79,10 @@ def live_checks(out: str, results: dict) -> list:
         cb = rec.get('line_status_callback') or {'error': 'not run'}
         line, problem = _load(out, cb['report']) if cb.get('report') else (None, cb.get('error'))
         if line is not None:
-            # calling_back only if callback had started dialling by the time the module looked.
-            states = ('waiting_for_callback',) if cb.get('callback_alive_after') else (
-                'waiting_for_callback', 'calling_back')
-            ok = (line.get('line') == line_name and line.get('state') in states
-                  and 'callback' in (line.get('detail') or '') and 'proc' in line.get('sources', []))
+            # The guest stopped the waiting callback while the module ran: it cannot have dialled.
+            ok = (line.get('line') == line_name and line.get('state') == 'waiting_for_callback'
+                  and 'callback %d' % cb['callback_pids'][0] in (line.get('detail') or '')
+                  and 'proc' in line.get('sources', []))
             detail = json.dumps({k: line.get(k) for k in ('line', 'state', 'detail', 'sources')})
         else:
             ok, detail = False, problem

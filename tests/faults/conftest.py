@@ -146,8 +146,10 @@ class Container:
 
 
 def start_container(name: str) -> Container:
+    # CAP_SYS_PTRACE, as root has on a real host: dialin_session reads which processes have the line
+    # open (/proc/PID/fd of another user's process needs it).
     podman("run", "-d", "--name", name, "--hostname", name, "--systemd=always", "--stop-timeout=2",
-           IMAGE, "/sbin/init", timeout=180)
+           "--cap-add", "SYS_PTRACE", IMAGE, "/sbin/init", timeout=180)
     ctr = Container(name)
     ctr.wait_running()
     ctr.sh(f"mkdir -p {TEST_LIB}")
@@ -482,6 +484,17 @@ CONFIGS = {"A": config_a, "B": config_b, "no-port": config_no_port}
 # --------------------------------------------------------------------------- the converged host
 
 
+def start_session(ctr: Container, user: str, line: str) -> int:
+    """A process running as user with line open, in the background; returns its PID."""
+    script = ("import os, pwd; u = pwd.getpwnam(%r); fd = os.open(%r, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK); "
+              "os.dup2(fd, 0); os.setgroups([]); os.setgid(u.pw_gid); os.setuid(u.pw_uid); "
+              "os.execvp('sleep', ['sleep', '3600'])" % (user, line))
+    pid = ctr.sh(f"setsid -f python3 -c {shlex.quote(script)} </dev/null >/dev/null 2>&1; sleep 1; "
+                 f"pgrep -u {user} -x sleep").stdout.split()
+    assert len(pid) == 1, f"no session process of {user}: {pid}"
+    return int(pid[0])
+
+
 class Host:
     """The converging tests' container, with the state it is in: None (fresh or unknown), or the
     label of the configuration its last complete converge applied."""
@@ -492,6 +505,7 @@ class Host:
         self.refs: dict[str, dict] = {}     # label -> snapshot after a full converge
         self.accounts: dict[str, dict] = {}
         self.runs: dict[str, Run] = {}
+        self.session_pid: int | None = None  # the revoked account's call during converge A1
 
     def converge(self, label: str, *extra: str, plain: bool = False, keep_remote: bool = False) -> Run:
         run = self.ansible.run(CONFIGS[label](), "--diff", *extra, plain=plain, keep_remote=keep_remote)
@@ -546,6 +560,10 @@ def references(host) -> Host:
             conf = label[0]
             if label == "B":
                 host.ctr.sh("mkdir -p /root/.ansible/tmp && ls /root/.ansible/tmp > /root/faults-tmp-before")
+            if label == "A1":
+                # ppptrois, which A1 revokes, is in a call: a process of the account holds ttyS1 (as pppd
+                # started by the ppplogin shell does: its real user ID is the account's).
+                host.session_pid = start_session(host.ctr, "ppptrois", "/dev/ttyS1")
             host.runs[label] = host.converge(conf, *extra, plain=label == "B", keep_remote=label == "B")
             host.refs[label] = snapshot(host.ctr)
             host.accounts[label] = account_lines(host.ctr)

@@ -75,6 +75,23 @@ def test_a_removed_ppp_account_is_revoked(references):
     assert '"ppptrois"' not in record and '"pppdeux"' in record
 
 
+def test_a_revoked_account_in_a_call_is_hung_up(references):
+    """ppptrois was in a call (a process of its own on ttyS1) when A1 revoked it: the run hung the
+    line up (ppp_server_revoke_ends_calls), reported as changed, and nothing else on the line."""
+    ctr, pid = references.ctr, references.session_pid
+    assert pid, "no session was started before A1"
+    out = references.runs["A1"].output
+    start = out.find("TASK [dialin.callback.ppp_server : Hang up the calls in progress")
+    assert start >= 0, "A1 ran no hang-up task:\n" + references.runs["A1"].tail(80)
+    task = out[start:out.index("\nTASK [", start + 1)]
+    assert ctr.sh(f"test -d /proc/{pid}", check=False).returncode != 0, \
+        f"the revoked account's process {pid} on ttyS1 still runs:\n{ctr.sh('ps -ef').stdout}\n{task}"
+    assert "changed: [" in task and "ppptrois" in task, task
+    # The line's mgetty is not part of the call: it still answers.
+    assert ctr.sh("for i in $(seq 30); do pgrep -x mgetty && exit 0; sleep 1; done; exit 1",
+                  check=False).returncode == 0, "no mgetty on the line after the hang-up"
+
+
 @pytest.mark.parametrize("user", ["pppuser", "pppdeux"])
 def test_ppp_account_has_no_sudo(references, user):
     ctr = references.ctr

@@ -19,6 +19,7 @@ import pwd
 import pty
 import re
 import select
+import signal
 import subprocess
 import threading
 import time
@@ -269,12 +270,17 @@ def line_busy(device: str) -> list:
     return busy
 
 
-def _ppid(pid: int) -> int:
+def _stat_field(pid: int, index: int) -> int:
+    """A numeric field of /proc/PID/stat after the command name (0 state, 1 ppid, 3 session)."""
     try:
         with open(f'/proc/{pid}/stat', encoding='ascii') as f:
-            return int(f.read().rsplit(')', 1)[1].split()[1])
+            return int(f.read().rsplit(')', 1)[1].split()[index])
     except (OSError, ValueError, IndexError):
         return -1
+
+
+def _ppid(pid: int) -> int:
+    return _stat_field(pid, 1)
 
 
 def _read_pid(path: str) -> int:
@@ -398,10 +404,13 @@ def scenario(cfg: dict, sc: dict) -> None:
             rec['proxy_arp'] = neigh
             report = f'line_status_{name}_ppp.json'
             rec['line_status_ppp'] = {'report': report, 'error': line_status_now(report)}
-        res = poff(peer)
-        gone = wait_for(lambda: not caller_pppd(peer) and not ppp_addrs('caller'), 20)
-        check(f'{name}: poff {peer} stops the link', bool(gone) and res.returncode == 0,
-              res.stdout + res.stderr + f' pppd pids: {caller_pppd(peer)}')
+        if linked and sc.get('revoke_in_call'):
+            revoke_in_call(cfg, sc, peer, want)
+        else:
+            res = poff(peer)
+            gone = wait_for(lambda: not caller_pppd(peer) and not ppp_addrs('caller'), 20)
+            check(f'{name}: poff {peer} stops the link', bool(gone) and res.returncode == 0,
+                  res.stdout + res.stderr + f' pppd pids: {caller_pppd(peer)}')
     else:
         check(f'{name}: no PPP link comes up', not linked, f'caller ppp interfaces: {rec["caller_ppp"]}')
         if caller_pppd(peer):
@@ -412,6 +421,36 @@ def scenario(cfg: dict, sc: dict) -> None:
     if expect == 'link':
         watcher.join(timeout=60)
     rec['t_end'] = time.time()
+
+
+def revoke_in_call(cfg: dict, sc: dict, peer: str, want: tuple) -> None:
+    """The PPP account is revoked while its link is up: dialin.callback.dialin_session, as
+    ppp_server's revoke step runs it (the payload the host built), must hang up the call: pppd
+    gets SIGHUP, ends the link (LCP terminate, so the caller's pppd ends too) and drops the line."""
+    name, user = sc['name'], cfg['smoke_user']
+    line = os.path.basename(cfg['server_line']['device'])
+    res = sh(['python3', os.path.join(OUT, 'dialin_session_module.py')], timeout=120)
+    with open(os.path.join(OUT, f'dialin_session_{name}.json'), 'w', encoding='utf-8') as f:
+        f.write(res.stdout)
+    try:
+        out = json.loads(res.stdout)
+    except ValueError:
+        out = {}
+    sessions = [(x.get('line'), x.get('user'), x.get('signals'), x.get('ended')) for x in out.get('sessions', [])]
+    check(f'{name}: dialin_session ends the call of {user} on {line} with SIGHUP',
+          res.returncode == 0 and out.get('changed') is True and sessions == [(line, user, ['SIGHUP'], True)],
+          res.stdout[-1500:] + res.stderr[-800:])
+    server_gone = wait_for(lambda: not [v for v in ppp_addrs(None).values() if v[0] == want[1]], 15)
+    check(f'{name}: the server\'s PPP interface is gone', bool(server_gone), f'server ppp: {ppp_addrs(None)}')
+    caller_gone = wait_for(lambda: not caller_pppd(peer) and not ppp_addrs('caller'), 30)
+    check(f'{name}: the caller\'s pppd ends (the server terminated the link), without poff', bool(caller_gone),
+          f'caller ppp: {ppp_addrs("caller")}, caller pppd: {caller_pppd(peer)}')
+    p = sh(['ip', 'netns', 'exec', 'caller', 'ping', '-c', '1', '-W', '2', cfg['lan_host_ip']], timeout=15)
+    check(f'{name}: the caller reaches nothing on the LAN any more', p.returncode != 0, p.stdout + p.stderr)
+    if caller_pppd(peer):
+        note(f'{name}: caller pppd still running, stopping it')
+        poff(peer)
+        wait_for(lambda: not caller_pppd(peer), 20)
 
 
 def local_pppd(cfg: dict, sc: dict) -> None:
@@ -502,19 +541,27 @@ def line_status_report() -> None:
 
 
 def watch_callback(rec: dict, timeout: float) -> None:
-    """While a scenario's call goes on: once the server's callback program runs (it waits
-    callback_delay, 20 s or more, before it dials), line_status is asked what the line is doing."""
-    seen = wait_for(lambda: pids_matching(rb'^/usr/sbin/callback\0'), timeout)
+    """While a scenario's call goes on: once the server's callback program waits to dial back,
+    line_status is asked what the line is doing. callback (callback.c, detach_tty) forks; the parent,
+    mgetty's process and session leader, exits, and the child, in mgetty's session but not its leader,
+    sleeps callback_delay: that child is stopped (SIGSTOP) while the module runs, so that a slow VM
+    cannot see the callback made meanwhile, and goes on (SIGCONT) afterwards."""
+    def waiting():
+        return [pid for pid in pids_matching(rb'^/usr/sbin/callback\0') if _stat_field(pid, 3) not in (pid, -1)]
+
+    seen = wait_for(waiting, timeout)
     if not seen:
-        rec['line_status_callback'] = {'error': f'no callback process within {timeout} s'}
+        rec['line_status_callback'] = {'error': f'no callback process waiting within {timeout} s'}
         return
-    t0 = time.time()
-    problem = line_status_now(f'line_status_{rec["name"]}_callback.json')
-    rec['line_status_callback'] = {
-        'report': f'line_status_{rec["name"]}_callback.json', 'error': problem, 'callback_pids': seen,
-        # Whether the callback program was still there when the module had finished (it may have
-        # started dialling meanwhile: calling_back).
-        'callback_alive_after': bool(pids_matching(rb'^/usr/sbin/callback\0')), 'seconds': time.time() - t0}
+    report = f'line_status_{rec["name"]}_callback.json'
+    for pid in seen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        problem = line_status_now(report)
+    finally:
+        for pid in seen:
+            os.kill(pid, signal.SIGCONT)
+    rec['line_status_callback'] = {'report': report, 'error': problem, 'callback_pids': seen}
 
 
 def collect_logs() -> None:
