@@ -121,24 +121,26 @@ def fetch(cmd, what: str, **kw) -> subprocess.CompletedProcess:
     raise AssertionError('unreachable')
 
 
+def free_gib(path: str) -> float:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize / 2**30
+
+
 def environment_line(workdir: str) -> str:
     """What the run depends on, in one line at its start: a failure on another machine then
     shows the disk, the cores and the emulator it had."""
     os.makedirs(workdir, exist_ok=True)
-    st = os.statvfs(workdir)
-    free_gib = st.f_bavail * st.f_frsize / 2**30
     qemu = subprocess.run(['qemu-system-x86_64', '--version'], check=False, capture_output=True, text=True)
     with open('/proc/loadavg', encoding='ascii') as f:
         load = f.read().split()[0]
-    return (f'{workdir}: {free_gib:.1f} GiB free; {os.cpu_count()} cores, load {load}; '
+    return (f'{workdir}: {free_gib(workdir):.1f} GiB free; {os.cpu_count()} cores, load {load}; '
             f'{(qemu.stdout.splitlines() or ["qemu: " + qemu.stderr.strip()])[0]}; kernel {os.uname().release}')
 
 
 def check_space(workdir: str, need_gib: float) -> None:
-    st = os.statvfs(workdir)
-    free_gib = st.f_bavail * st.f_frsize / 2**30
-    if free_gib < need_gib:
-        die(f'{workdir}: {free_gib:.1f} GiB free, the run needs about {need_gib} GiB '
+    free = free_gib(workdir)
+    if free < need_gib:
+        die(f'{workdir}: {free:.1f} GiB free, the run needs about {need_gib} GiB '
             '(set DIALIN_E2E_WORKDIR or DIALIN_USB_WORKDIR to a roomier place)')
 
 
