@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import fcntl
 import os
+import re
 import select
 import socket
 import stat
@@ -21,27 +22,42 @@ import time
 
 import jinja2
 import pytest
+from ansible.plugins.filter.core import FilterModule as CoreFilters
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(TOP, 'roles', 'callback', 'templates', 'callback-gate.j2')
 
 
 class Gate(object):
-    def __init__(self, tmp_path, limit=3, window=3600):
+    def __init__(self, tmp_path, limit=3, window=3600, ports=(), other_line=True, users=(), require_caller_id=False,
+                 callback_script=None):
         self.state_dir = str(tmp_path / 'state')
+        self.record_dir = tmp_path / 'called-back'
+        self.lock_dir = tmp_path / 'lock'
+        self.lock_dir.mkdir()
+        self.dev_dir = tmp_path / 'dev'
+        self.dev_dir.mkdir()
         self.record = tmp_path / 'callback-ran'
         self.callback = tmp_path / 'callback'
-        self.callback.write_text('#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >> %s\n' % self.record)
+        self.callback.write_text(callback_script or
+                                 '#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >> %s\n' % self.record)
         self.callback.chmod(0o755)
         self.log_path = str(tmp_path / 'log')
         self.log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.log.bind(self.log_path)
         with open(TEMPLATE) as f:
-            text = jinja2.Template(f.read()).render(
+            # The Ansible filters the template uses (bool), as the template module has them.
+            env = jinja2.Environment()
+            env.filters.update(CoreFilters().filters())
+            text = env.from_string(f.read()).render(
                 ansible_managed='Ansible managed', callback_rate_limit_count=limit,
                 callback_rate_limit_window=window, __callback_program=str(self.callback),
                 __callback_gate='/usr/local/lib/dialin-callback/callback-gate',
-                __callback_gate_state_dir=self.state_dir, __callback_gate_syslog_socket=self.log_path)
+                __callback_gate_state_dir=self.state_dir, __callback_gate_syslog_socket=self.log_path,
+                __callback_record_dir=str(self.record_dir), __callback_lock_dir=str(self.lock_dir),
+                __callback_dev_dir=str(self.dev_dir), callback_ports=list(ports),
+                callback_dial_back_on_another_line=other_line, callback_require_caller_id=require_caller_id,
+                callback_users=list(users))
         self.path = tmp_path / 'callback-gate'
         self.path.write_text(text)
         self.path.chmod(0o700)
@@ -77,8 +93,15 @@ class Gate(object):
         os.close(master)
         return out.decode()
 
-    def runs(self):
-        """The argument lists the stand-in callback program was run with."""
+    def runs(self, expected=None, timeout=10):
+        """The argument lists the stand-in callback program was run with (in the background: wait up
+        to *timeout* seconds for *expected* runs)."""
+        deadline = time.monotonic() + timeout
+        while expected is not None and len(self._runs()) < expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self._runs()
+
+    def _runs(self):
         if not self.record.exists():
             return []
         lines = self.record.read_text().splitlines()
@@ -91,14 +114,16 @@ class Gate(object):
                 current.append(line)
         return runs
 
-    def messages(self):
+    def messages(self, background=False):
+        """The syslog lines so far; without *background*, only the gate's own before it hangs up (not
+        the background part's on callback's result: the stand-in callback takes no line)."""
         self.log.setblocking(False)
         out = []
         while True:
             try:
                 out.append(self.log.recv(4096).decode())
             except BlockingIOError:
-                return out
+                return [m for m in out if background or not re.search(r'dialin-callback: callback (made|failed)', m)]
 
 
 @pytest.fixture
@@ -112,7 +137,9 @@ def test_runs_callback_with_the_other_arguments_up_to_the_limit(gate):
     for n in (1, 2):
         rc, out = gate.run('call', '-l', 'ttyS1', '0W5551234')
         assert rc == 0, out
-        assert gate.runs() == [['-l', 'ttyS1', '0W5551234']] * n
+        # callback's own words as it hangs up, then callback in the foreground mode, in the background
+        assert 'Dialing continues in the background' in out
+        assert gate.runs(expected=n) == [['-d', '-l', 'ttyS1', '0W5551234']] * n
     state = os.path.join(gate.state_dir, 'call')
     assert stat.S_IMODE(os.stat(gate.state_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
@@ -133,7 +160,7 @@ def test_the_call_past_the_limit_is_refused_told_and_logged(gate):
     rc = proc.wait(timeout=30)
     out = gate.read(proc.master)
     assert rc == 1
-    assert gate.runs() == [['-S', '123456']] * 2
+    assert [run[:2] + run[3:] for run in gate.runs(expected=2)] == [['-d', '-l', '123456']] * 2
     assert out.strip() == 'Callback refused, try again later.'
     messages = gate.messages()
     assert len(messages) == 1
@@ -159,7 +186,7 @@ def test_each_pseudo_login_has_its_own_count(gate):
         gate.run('call', '-S', '1')
     rc, out = gate.run('callus', '-S', '2')
     assert rc == 0, out
-    assert gate.runs()[-1] == ['-S', '2']
+    assert gate.runs(expected=3)[-1][3:] == ['2']
 
 
 def test_the_window_slides(gate):
@@ -171,7 +198,7 @@ def test_the_window_slides(gate):
     assert rc == 0, out
     rc, out = gate.run('call', '-S', '1')
     assert rc == 1 and 'refused' in out
-    assert len(gate.runs()) == 1
+    assert len(gate.runs(expected=2, timeout=3)) == 1
 
 
 def test_two_lines_at_once_get_one_callback_between_them(tmp_path):
@@ -188,7 +215,7 @@ def test_two_lines_at_once_get_one_callback_between_them(tmp_path):
     for p in procs:
         g.read(p.master)
     assert rcs == [0, 1]
-    assert g.runs() == [['-S', '1']]
+    assert [run[3:] for run in g.runs(expected=2, timeout=3)] == [['1']]
     g.log.close()
 
 
@@ -197,7 +224,7 @@ def test_zero_disables_the_limit(tmp_path):
     for _n in range(5):
         rc, out = g.run('call', '-S', '1')
         assert rc == 0, out
-    assert len(g.runs()) == 5
+    assert len(g.runs(expected=5)) == 5
     assert not os.path.exists(g.state_dir)
     g.log.close()
 
@@ -207,7 +234,7 @@ def test_no_pseudo_login_no_callback(gate, args):
     # login.config without '@' first (or a name that is no pseudo-login): refused, nothing dialled.
     rc, out = gate.run(*args)
     assert rc == 1 and 'refused' in out
-    assert gate.runs() == []
+    assert gate.runs(expected=1, timeout=2) == []
     messages = gate.messages()
     assert len(messages) == 1 and messages[0].startswith('<35>') and 'not a pseudo-login name' in messages[0]
 
@@ -218,5 +245,121 @@ def test_a_state_it_cannot_write_refuses(gate):
         f.write('')
     rc, out = gate.run('call', '-S', '1')
     assert rc == 1 and 'refused' in out
-    assert gate.runs() == []
+    assert gate.runs(expected=1, timeout=2) == []
     assert 'state file in' in gate.messages()[0]
+
+
+def test_minus_s_dials_back_on_the_call_s_own_line_when_it_is_the_only_one(tmp_path):
+    g = Gate(tmp_path, ports=['ttyS1'])
+    rc, out = g.run('call', '-S', '123456', DEVICE='ttyS1')
+    assert rc == 0, out
+    assert g.runs(expected=1) == [['-d', '-l', 'ttyS1', '123456']]
+    g.log.close()
+
+
+def test_minus_s_dials_back_on_the_other_lines(tmp_path):
+    """A caller who keeps the line the call came in on off-hook is not connected to the dial-back."""
+    g = Gate(tmp_path, ports=['ttyS1', 'ttyS2', 'ttyS3'])
+    rc, out = g.run('call', '-x', '3', '-S', '123456', DEVICE='ttyS2')
+    assert rc == 0, out
+    assert g.runs(expected=1) == [['-d', '-x', '3', '-l', 'ttyS1:ttyS3', '123456']]
+    g.log.close()
+
+
+def test_minus_s_stays_on_the_line_when_other_lines_are_not_wanted(tmp_path):
+    g = Gate(tmp_path, ports=['ttyS1', 'ttyS2'], other_line=False)
+    rc, out = g.run('call', '-S', '123456', DEVICE='ttyS2')
+    assert rc == 0, out
+    assert g.runs(expected=1) == [['-d', '-l', 'ttyS2', '123456']]
+    g.log.close()
+
+
+@pytest.mark.parametrize('require', [False, True])
+def test_a_registered_caller_id_must_match(tmp_path, require):
+    users = [{'name': 'call', 'number': '123456', 'caller_id': '+33 1-23-45-67'}, {'name': 'open', 'number': '1'}]
+    g = Gate(tmp_path, users=users, require_caller_id=require)
+    # From another number, and without caller ID: refused before anything else, logged, nothing dialled.
+    for caller_id in ('3312345678', ''):
+        rc, out = g.run('call', '-S', '123456', CALLER_ID=caller_id)
+        assert rc == 1 and out.strip() == 'Callback refused, try again later.', out
+    messages = g.messages()
+    assert ["caller ID '3312345678' is not its registered one" in messages[0],
+            "caller ID 'none' is not its registered one" in messages[1]] == [True, True], messages
+    assert not os.path.exists(os.path.join(g.state_dir, 'call')), 'a refused caller used up the budget'
+    # From the registered number: called back.
+    rc, out = g.run('call', '-S', '123456', CALLER_ID='33123 4567')
+    assert rc == 0, out
+    assert len(g.runs(expected=1)) == 1
+    # A pseudo-login without a registered caller ID: called back unless every one must have one.
+    rc, out = g.run('open', '-S', '1', CALLER_ID='999')
+    assert rc == (1 if require else 0), out
+    assert len(g.runs(expected=2, timeout=3)) == (1 if require else 2)
+    if require:
+        assert 'no caller ID registered for it' in g.messages()[-1]
+    g.log.close()
+
+
+def read_stat(pid):
+    """Fields of /proc/PID/stat after the command name."""
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(') ', 1)[1].split()
+
+
+class FakeMgetty(object):
+    """A line (a pty linked as DEV_DIR/ttyT1) and an 'mgetty' process holding its UUCP lock, as mgetty
+    holds it once it has taken the line over from callback."""
+
+    def __init__(self, gate):
+        self.master, self.slave = os.openpty()
+        self.pty = os.ttyname(self.slave)
+        os.symlink(self.pty, str(gate.dev_dir / 'ttyT1'))
+        self.proc = subprocess.Popen(['sleep', '60'])
+        (gate.lock_dir / 'LCK..ttyT1').write_text('%10d\n' % self.proc.pid)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def test_a_callback_that_handed_the_line_to_mgetty_is_recorded(tmp_path):
+    """callback -d exits 0 once mgetty has acknowledged: the gate records that mgetty (the lock's
+    PID) and its start time under the line callback had open."""
+    script = '#!/bin/sh\nexec 0<>"$(readlink -f %s)"\nsleep 1\nexit 0\n' % (tmp_path / 'dev' / 'ttyT1')
+    g = Gate(tmp_path, callback_script=script)
+    mgetty = FakeMgetty(g)
+    try:
+        rc, out = g.run('call', '-l', 'ttyT1', '123456')
+        assert rc == 0, out
+        record = g.record_dir / 'ttyT1'
+        deadline = time.monotonic() + 15
+        while not record.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert record.read_text().split() == [str(mgetty.proc.pid), read_stat(mgetty.proc.pid)[19], 'call']
+        assert stat.S_IMODE(os.stat(str(g.record_dir)).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(str(record)).st_mode) == 0o600
+        assert any('callback made: login=call line=ttyT1 mgetty=%d' % mgetty.proc.pid in m for m in g.messages(True))
+    finally:
+        mgetty.close()
+        g.log.close()
+
+
+@pytest.mark.parametrize('status', [1, 10])
+def test_a_failed_callback_is_not_recorded(tmp_path, status):
+    script = '#!/bin/sh\nexec 0<>"$(readlink -f %s)"\nsleep 1\nexit %d\n' % (tmp_path / 'dev' / 'ttyT1', status)
+    g = Gate(tmp_path, callback_script=script)
+    mgetty = FakeMgetty(g)
+    try:
+        rc, out = g.run('call', '-l', 'ttyT1', '123456')
+        assert rc == 0, out
+        deadline = time.monotonic() + 15
+        messages = []
+        while not any('callback failed' in m for m in messages) and time.monotonic() < deadline:
+            messages += g.messages(True)
+            time.sleep(0.1)
+        assert any('callback failed: login=call line=' in m and 'exit status %d' % status in m for m in messages), messages
+        assert not (g.record_dir / 'ttyT1').exists()
+    finally:
+        mgetty.close()
+        g.log.close()

@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dialin.callback contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The ppp_server role's callback check (roles/ppp_server/templates/called-back.j2), rendered as the
+template module does and run the way pam_exec runs it: a child of the process that asks PAM, with
+PAM_TTY, PAM_SERVICE and PAM_USER. Real processes stand in for mgetty's (login's) and pppd's; the
+real login, pppd and mgetty run it in the Molecule scenarios and the end-to-end test."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import jinja2
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATE = os.path.join(TOP, 'roles', 'ppp_server', 'templates', 'called-back.j2')
+
+# "login" (the process mgetty became): it stops itself (the test records its PID meanwhile), then
+# runs the check as pam_exec does, or through children (pppd started by the ppplogin shell), and
+# exits with the check's status.
+ASKER = """
+import os, signal, subprocess, sys
+check, depth, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3] == 'stop'
+if stop:
+    os.kill(os.getpid(), signal.SIGSTOP)
+if depth:
+    sys.exit(subprocess.call([sys.executable, __file__, check, str(depth - 1), 'go']))
+sys.exit(subprocess.call([check]))
+"""
+
+
+def start_time(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(') ', 1)[1].split()[19]
+
+
+class Check(object):
+    def __init__(self, tmp_path, wait=1):
+        self.record_dir = tmp_path / 'called-back'
+        self.record_dir.mkdir(mode=0o700)
+        with open(TEMPLATE) as f:
+            text = jinja2.Template(f.read()).render(
+                ansible_managed='Ansible managed', __ppp_server_pam_profile='dialin-callback',
+                __ppp_server_callback_record_dir=str(self.record_dir), __ppp_server_callback_check_wait=wait)
+        # Its syslog socket is /dev/log: the test reads the refusals there only where it may bind it.
+        self.path = tmp_path / 'called-back.sh'
+        self.path.write_text(text)
+        self.path.chmod(0o755)
+        self.asker = tmp_path / 'asker.py'
+        self.asker.write_text(ASKER)
+
+    def record(self, line, pid, start=None, login='call'):
+        (self.record_dir / line).write_text('%d %s %s\n' % (pid, start or start_time(pid), login))
+
+    def ask(self, tty, depth=0):
+        """Start "login" on *tty* (depth 0: it runs the check itself); it stops before it asks."""
+        environ = dict(os.environ, PAM_TTY=tty, PAM_SERVICE='login', PAM_USER='pppuser')
+        return subprocess.Popen([sys.executable, str(self.asker), str(self.path), str(depth), 'stop'], env=environ)
+
+
+def stopped(proc):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open('/proc/%d/stat' % proc.pid) as f:
+            if f.read().rsplit(') ', 1)[1].split()[0] == 'T':
+                return proc
+        time.sleep(0.01)
+    raise AssertionError('the asking process did not stop')
+
+
+def run(check, tty, record=True, depth=0, start=None):
+    """'login' on tty asks; with *record*, the gate's record names it (as mgetty's process)."""
+    proc = stopped(check.ask(tty, depth))
+    if record:
+        check.record(tty.replace('/dev/', ''), proc.pid, start)
+    os.kill(proc.pid, 18)  # SIGCONT
+    return proc.wait(timeout=30)
+
+
+@pytest.fixture
+def check(tmp_path):
+    return Check(tmp_path)
+
+
+@pytest.mark.parametrize('tty', ['ttyS1', '/dev/ttyS1'])
+def test_the_session_mgetty_was_handed_passes(check, tty):
+    # login names the line ttyS1, pppd (service ppp) /dev/ttyS1
+    assert run(check, tty) == 0
+
+
+def test_a_child_of_that_session_passes(check):
+    # pppd started by the ppplogin shell, a child of login
+    assert run(check, 'ttyS1', depth=2) == 0
+
+
+def test_no_record_refuses(check):
+    start = time.monotonic()
+    assert run(check, 'ttyS1', record=False) == 1
+    # It waited for a record being written (1 s here) before it refused.
+    assert time.monotonic() - start >= 1
+
+
+def test_a_record_of_another_process_refuses(check):
+    other = subprocess.Popen(['sleep', '30'])
+    try:
+        check.record('ttyS1', other.pid)
+        assert run(check, 'ttyS1', record=False) == 1
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_record_of_a_reused_pid_refuses(check):
+    # The same PID with another start time: the process that was called back is gone.
+    assert run(check, 'ttyS1', start='1') == 1
+
+
+def test_a_record_of_another_line_refuses(check):
+    proc = stopped(check.ask('ttyS2'))
+    check.record('ttyS1', proc.pid)
+    os.kill(proc.pid, 18)
+    assert proc.wait(timeout=30) == 1
+
+
+@pytest.mark.parametrize('tty', ['', 'pts/0', '../ttyS1', '.ttyS1'])
+def test_no_line_or_a_path_refuses(check, tty):
+    proc = stopped(check.ask(tty))
+    # a record under the name the path would reach, if it were followed
+    check.record('ttyS1', proc.pid)
+    os.kill(proc.pid, 18)
+    assert proc.wait(timeout=30) == 1
+
+
+def test_a_record_that_is_a_link_refuses(check, tmp_path):
+    proc = stopped(check.ask('ttyS1'))
+    target = tmp_path / 'elsewhere'
+    target.write_text('%d %s call\n' % (proc.pid, start_time(proc.pid)))
+    os.symlink(str(target), str(check.record_dir / 'ttyS1'))
+    os.kill(proc.pid, 18)
+    assert proc.wait(timeout=30) == 1
+
+
+def test_a_record_written_while_it_waits_passes(tmp_path):
+    check = Check(tmp_path, wait=5)
+    proc = stopped(check.ask('ttyS1'))
+    os.kill(proc.pid, 18)
+    time.sleep(1)
+    check.record('ttyS1', proc.pid)
+    assert proc.wait(timeout=30) == 0
+
+
+def test_refusal_log_line_names_service_user_and_line(check, tmp_path):
+    """The refusal's syslog line, read through a socket of the test's own in place of /dev/log."""
+    text = check.path.read_text().replace("SYSLOG_SOCKET=/dev/log", "SYSLOG_SOCKET='%s'" % (tmp_path / 'log'))
+    check.path.write_text(text)
+    log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    log.bind(str(tmp_path / 'log'))
+    try:
+        assert run(check, 'ttyS1', record=False) == 1
+        message = log.recv(4096).decode()
+        assert message.startswith('<37>') and ' dialin-callback: ' in message
+        assert 'login refused: service=login user=pppuser line=ttyS1: not called back in this session' in message
+    finally:
+        log.close()
