@@ -11,11 +11,20 @@ is a comment.  Fields are separated by blanks (isspace).  Format version 1::
 
     name  userid  utmp  program  [args...]
 
-Format version 2 starts with a ``!version 2`` line and has an extra column
+A ``!version 2`` line switches to format version 2, which has an extra column
 after the name: ``Y`` (only right after a callback), ``N`` (never right
 after a callback) or ``-`` (either)::
 
     name  Y|N|-  userid  utmp  program  [args...]
+
+mgetty switches the format as it reads (login.c): a ``!version`` line sets the
+format of the lines after it; the lines before the first one are read in
+format 1, where the second field is the user id.  This code edits a file in
+one format throughout, so it refuses a file that mgetty would read in two:
+an entry line above the ``!version`` line, or a second ``!version`` line
+(LoginConfigError, raised by LoginConfig()).  It never rewrites such a file:
+which format the author meant for a line is a guess, and a wrong guess is a
+login before any callback.
 
 mgetty takes the first line whose key matches the typed name; a key may
 start and/or end with ``*``.  Lines this code does not touch are kept byte
@@ -40,6 +49,14 @@ SPECIAL_NAMES = ('/AutoPPP/', '/FIDO/')
 
 class LoginConfigError(Exception):
     pass
+
+
+class MixedFormatError(LoginConfigError):
+    """mgetty would read the file in two formats; *problems* says where, one message per line."""
+
+    def __init__(self, problems):
+        super(MixedFormatError, self).__init__(' '.join(problems))
+        self.problems = problems
 
 
 def split_fields(text):
@@ -69,6 +86,8 @@ class Line(object):
         self.raw = raw
         self.kind = kind
         self.fields = fields or []
+        # Number of its first physical line in the file read (None for a line written here).
+        self.number = None
 
     @property
     def key(self):
@@ -105,20 +124,78 @@ def _classify(raw):
 def parse_lines(text):
     lines = []
     pending = ''
+    start = number = 0
     for phys in split_physical_lines(text):
+        number += 1
+        if not pending:
+            start = number
         content = phys[:-1] if phys.endswith('\n') else phys
         pending += phys
         if content.endswith('\\') and phys.endswith('\n'):
             continue
-        lines.append(_classify(pending))
+        line = _classify(pending)
+        line.number = start
+        lines.append(line)
         pending = ''
     if pending:
-        lines.append(_classify(pending))
+        line = _classify(pending)
+        line.number = start
+        lines.append(line)
     return lines
 
 
 def is_wildcard(key):
     return '*' in key
+
+
+def _shown(line):
+    """A logical line as it stands in the file, quoted, on one line of a message."""
+    return '"%s"' % ' '.join(split_fields(_logical_text(line.raw)))
+
+
+def _format_1_reading(line):
+    """What mgetty does with an entry line it reads in format 1 (login.c)."""
+    fields = line.fields
+    if len(fields) < 4:
+        return ('mgetty reads it in format 1, finds no program field and skips it; the name %s then falls '
+                'through to a later line or to /bin/login' % fields[0])
+    text = ('mgetty reads it in format 1 (name, user id, utmp entry, program), so for the name %s it takes %r '
+            'for the user id and runs %s, before and after a callback alike'
+            % (fields[0], fields[1], ' '.join(fields[3:])))
+    if fields[1].upper() in ('Y', 'N'):
+        text += ' (%s is no callback column in format 1)' % fields[1]
+    return text
+
+
+def mixed_format_problems(lines):
+    """Why mgetty would read *lines* in more than one format: entry lines above the first
+    ``!version`` line, and any further ``!version`` line. An empty list when there are none."""
+    problems = []
+    first = None
+    for line in lines:
+        if line.kind == Line.VERSION:
+            if first is not None:
+                problems.append(
+                    'line %s (%s) is a second !version line (the first is line %s, %s): mgetty switches '
+                    'the format again there and reads the lines after it in format %s, while this module '
+                    'edits the whole file in the format of the first one. Keep one !version line, above '
+                    'every entry: remove this one and write the lines after it in the format of the first.'
+                    % (line.number, _shown(line), first.number, _shown(first),
+                       line.fields[1] if line.fields[1:2] in (['1'], ['2']) else '1'))
+            else:
+                first = line
+    if first is None:
+        return problems
+    early = []
+    for line in lines:
+        if line is first:
+            break
+        if line.kind == Line.ENTRY:
+            early.append(
+                'line %s (%s) comes before the !version line (line %s, %s): %s. Move it below the '
+                '!version line (with a callback column if it is meant for format 2), or remove it.'
+                % (line.number, _shown(line), first.number, _shown(first), _format_1_reading(line)))
+    return early + problems
 
 
 class LoginConfig(object):
@@ -135,6 +212,9 @@ class LoginConfig(object):
                                            % line.raw.rstrip('\n'))
                 self.version = int(value)
                 break
+        problems = mixed_format_problems(self.lines)
+        if problems:
+            raise MixedFormatError(problems)
 
     # -- reading -------------------------------------------------------
     def text(self):
@@ -255,9 +335,15 @@ class LoginConfig(object):
                     else:  # pragma: no cover - key always starts the line
                         line.raw = render_fields([key, '-'] + line.fields[1:])
                     line.fields = [key, '-'] + line.fields[1:]
-            if pos == len(self.lines):
-                self._ensure_final_newline()
-            self.lines.insert(pos, Line('!version 2\n', Line.VERSION, ['!version', '2']))
+            version_line = Line('!version 2\n', Line.VERSION, ['!version', '2'])
+            if pos < len(self.lines) and self.lines[pos].kind == Line.VERSION:
+                # A "!version 1" line (above every entry, or LoginConfig() refused the file) becomes
+                # "!version 2"; left in place below a new one, it would switch mgetty back to format 1.
+                self.lines[pos] = version_line
+            else:
+                if pos == len(self.lines):
+                    self._ensure_final_newline()
+                self.lines.insert(pos, version_line)
         else:
             self.lines = [line for line in self.lines if line.kind != Line.VERSION]
             for line in self.lines:
@@ -282,10 +368,14 @@ class LoginConfig(object):
 
 
 def read_login_config(module, path):
-    """Return ``(text, exists, LoginConfig)`` for the file at *path*; fail the task when mgetty could not read it."""
+    """Return ``(text, exists, LoginConfig)`` for the file at *path*; fail the task when mgetty could not read it,
+    or would read it in two formats (nothing is written then, in check mode too)."""
     text, exists = read_text(module, path)
     try:
         doc = LoginConfig(text)
+    except MixedFormatError as e:
+        module.fail_json(msg='%s Refusing to edit %s, which mgetty would read in two formats; nothing was written.'
+                             % (' '.join('%s %s' % (path, problem) for problem in e.problems), path))
     except LoginConfigError as e:
         module.fail_json(msg='%s: %s' % (path, e))
     return text, exists, doc

@@ -24,10 +24,17 @@ description:
     arguments. Entries written earlier with O(program) directly are rewritten, never duplicated.
   - New entries are inserted before the first wildcard line (a key containing C(*)), which would
     otherwise shadow them; lines the task does not name are kept byte for byte.
-  - In a format version 2 file (first line C(!version 2)) the after-callback column is written too;
+  - In a format version 2 file (a C(!version 2) line above every entry) the after-callback column is written too;
     it defaults to C(N) so that a pseudo-login is never accepted right after a callback (else the
     caller would be called back again and again).
   - The file is always made owned by root with mode C(0600); mgetty ignores it otherwise.
+  - mgetty switches the format as it reads (login.c) - a C(!version) line sets the format of the lines after it,
+    and the lines above the first one are read in format version 1, where the second field is the user id.
+    The module refuses a file that mgetty would read in two formats - an entry line above the C(!version) line,
+    or a second C(!version) line - and fails, in check mode too, with the path, the line number, the line, what
+    mgetty does with it and how to fix it (move the line below the C(!version) line); nothing is written. It does
+    not rewrite such a file (see M(dialin.callback.login_config)). Comments and blank lines may come before the
+    C(!version) line.
 author:
   - dialin.callback maintainers (@dialin)
 extends_documentation_fragment:

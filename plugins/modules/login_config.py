@@ -30,6 +30,14 @@ description:
     C(-) for either).
   - The file is always made owned by root with mode C(0600); mgetty ignores it otherwise and silently
     falls back to C(/bin/login).
+  - mgetty switches the format as it reads (login.c) - a C(!version) line sets the format of the lines after it,
+    and the lines above the first one are read in format version 1, where the second field is the user id.
+    The module edits a file in one format throughout, so it refuses a file that mgetty would read in two - an
+    entry line above the C(!version) line, or a second C(!version) line - and fails, in check mode too, with the
+    path, the line number, the line, what mgetty does with it and how to fix it (move the line below the
+    C(!version) line). Nothing is written then. It does not rewrite such a file - which format the author meant
+    for a line is a guess, and a wrong guess is a login before any callback. Comments and blank lines may come
+    before the C(!version) line.
 author:
   - dialin.callback maintainers (@dialin)
 extends_documentation_fragment:
@@ -114,6 +122,14 @@ options:
     type: list
     elements: path
     default: []
+  insecure_reason:
+    description:
+      - Why the resulting file lets a caller log in before any callback (format version 1, or entries whose
+        callback column is not C(Y)), as the caller's own switch allowed it. When set and not empty, the module
+        prints the path and this reason as a warning on every run, check mode included; it changes nothing
+        in the file and does not make the task report a change.
+      - The mgetty role sets it when its C(mgetty_insecure_logins_before_callback) allows logins before a callback.
+    type: str
 notes:
   - mgetty only honours C(!version 2) (and Y/N) if it is recent enough; Debian 12's mgetty 1.2.1 is.
   - C(/AutoPPP/) only works when mgetty was built with AUTO_PPP (Debian's is).
@@ -258,11 +274,15 @@ def main():
             )),
             others_after_callback_only=dict(type='bool', default=False),
             others_exempt_programs=dict(type='list', elements='path', default=[]),
+            insecure_reason=dict(type='str'),
             backup=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     path = module.params['path']
+    if module.params['insecure_reason']:
+        # First, so that it shows on every run, a failed one included.
+        module.warn('%s: %s' % (path, module.params['insecure_reason']))
     entries = module.params['entries']
     validate_entries(module, entries)
 
