@@ -204,6 +204,21 @@ def _consoles(lines):
     return found
 
 
+def _logins_before_callback_error(version):
+    """The message for a login.config that would accept logins before any callback."""
+    if version != 2:
+        variable = ('mgetty_login_config_version 1 (server_login_config_version with the server role): login.config'
+                    ' format 1 has no callback column, so')
+        fix = 'set it to 2'
+    else:
+        variable = 'mgetty_callback_only false (server_callback_only with the server role):'
+        fix = 'set it to true'
+    return ('%s mgetty accepts every login, /AutoPPP/ included, before any callback: a PPP password alone gets a'
+            ' link without being called back at a registered number. Refused unless'
+            ' mgetty_insecure_logins_before_callback (server_insecure_logins_before_callback) is true; %s.'
+            % (variable, fix))
+
+
 def mgetty_errors(values):
     errors = []
     if values.get('_respawn_method') not in ('systemd', 'inittab', 'none'):
@@ -249,11 +264,18 @@ def mgetty_errors(values):
         errors.append('mgetty_ports: each device and each inittab_id may appear once (devices %s, inittab ids %s).'
                       % (_json(devices), _json(ids)))
     version = _int(values.get('mgetty_login_config_version'))
+    callback_only = boolean(values.get('mgetty_callback_only', False), strict=False)
+    insecure = values.get('mgetty_insecure_logins_before_callback', False)
     if version not in (1, 2):
         errors.append('mgetty_login_config_version must be 1 or 2 (got %s).'
                       % _json(values.get('mgetty_login_config_version')))
-    elif boolean(values.get('mgetty_callback_only', False), strict=False) and version != 2:
+    elif callback_only and version != 2:
         errors.append('mgetty_callback_only needs mgetty_login_config_version 2.')
+    elif not isinstance(insecure, bool):
+        errors.append('mgetty_insecure_logins_before_callback (server_insecure_logins_before_callback with the server'
+                      ' role) must be true or false, not quoted (got %s).' % _json(insecure))
+    elif not insecure and (version != 2 or not callback_only):
+        errors.append(_logins_before_callback_error(version))
     if not _matches(ABSOLUTE, values.get('mgetty_refuse_program')):
         errors.append('mgetty_refuse_program must be an absolute path (got %s).'
                       % _json(values.get('mgetty_refuse_program')))
