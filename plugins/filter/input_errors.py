@@ -85,6 +85,7 @@ NEWLINE = re.compile(r'[\r\n]')
 NOAUTH_OPTIONS = ('noauth', 'allow-ip')
 SPACE = re.compile(r'\s')
 DIGITS = re.compile(r'^[0-9]+\Z')
+CALLER_ID = re.compile(r'^\+?[0-9][0-9 -]*\Z')
 # A udev property value written into a rule between double quotes: no quote, backslash, space or
 # udev glob character (* ? [ ] |), so it matches only itself.
 UDEV_VALUE = re.compile(r'^[A-Za-z0-9_.:+@=,-]+\Z')
@@ -305,6 +306,12 @@ def callback_errors(values):
         lines = user.get('lines') or []
         if not all(_matches(TTY, line) for line in lines):
             errors.append('%s: lines must be tty names such as ttyS1, got %s.' % (label, _json(user.get('lines'))))
+        caller_id = user.get('caller_id', '')
+        if caller_id not in ('', None) and not _matches(CALLER_ID, caller_id):
+            errors.append('%s: caller_id must be a quoted string of digits (a leading + and blanks or dashes'
+                          ' between them allowed), got %s.' % (label, _json(caller_id)))
+        elif not caller_id and boolean(values.get('callback_require_caller_id', False), strict=False):
+            errors.append('%s: callback_require_caller_id is true, so every callback user needs a caller_id.' % label)
     twice = _repeated([user.get('name', '') for i, user in users])
     if twice:
         errors.append('callback_users: each name may appear once; declared more than once: %s.' % _json(twice))
@@ -326,6 +333,9 @@ def callback_errors(values):
     errors.extend(_whole_number_errors(values, 'callback_rate_limit_count', 0,
                                        'callbacks per pseudo-login, 0 or more (0 disables the limit)'))
     errors.extend(_whole_number_errors(values, 'callback_rate_limit_window', 1, 'seconds, at least 1'))
+    ports = values.get('callback_ports') or []
+    if not isinstance(ports, list) or not all(_matches(TTY, port) for port in ports):
+        errors.append('callback_ports must be tty names such as ttyS1, got %s.' % _json(ports))
     return errors
 
 
@@ -395,10 +405,10 @@ def ppp_server_errors(values):
         errors.append('ppp_server_users: each name may appear once; declared more than once: %s.' % _json(twice))
     # The switch that lifts the PPP accounts' login restrictions: a string such as "false" would
     # be true in a condition, so only a real boolean is accepted.
-    insecure = values.get('ppp_server_insecure_logins_anywhere', False)
-    if not isinstance(insecure, bool):
-        errors.append('ppp_server_insecure_logins_anywhere must be true or false, not quoted (got %s).'
-                      % _json(insecure))
+    for switch in ('ppp_server_insecure_logins_anywhere', 'ppp_server_insecure_no_callback_check'):
+        insecure = values.get(switch, False)
+        if not isinstance(insecure, bool):
+            errors.append('%s must be true or false, not quoted (got %s).' % (switch, _json(insecure)))
     return errors
 
 

@@ -8,6 +8,8 @@ modem's line. Without the role's access.yml and sshd.yml each of the refusals be
 import pathlib
 import shlex
 
+import pytest
+
 PPP_USER, PPP_PASSWORD = "pppuser", "molecule secret #1"  # shared/group_vars
 LOCAL_USER, LOCAL_PASSWORD = "localuser", "molecule local #3"  # shared/prepare.yml
 ROOT_PASSWORD = "molecule root #2"  # shared/prepare.yml
@@ -139,10 +141,27 @@ def test_cron_refuses_the_ppp_account(host):
     assert local.rc == 0, local.stdout + local.stderr
 
 
-def pppd_account_check(host, user, tty):
+CALLBACK_RECORDS = "/run/dialin-callback/called-back"
+
+
+def pppd_account_check(host, user, tty, called_back=True):
     """PAM's account stack of pppd's PAP login (service ppp), with the items pppd 2.4.9 sets
-    (session.c): PAM_TTY the line's device, PAM_RHOST the PPP interface."""
-    return run(host, ["pamtester", "-I", f"tty={tty}", "-I", "rhost=ppp0", "ppp", user, "acct_mgmt"])
+    (session.c): PAM_TTY the line's device, PAM_RHOST the PPP interface.
+
+    With ``called_back``, the process asking PAM is the one the callback record of the line names
+    (a record written here as the callback gate writes it: PID and start time of the process that
+    then execs pamtester), as pppd is after a callback."""
+    argv = ["pamtester", "-I", f"tty={tty}", "-I", "rhost=ppp0", "ppp", user, "acct_mgmt"]
+    line = tty.replace("/dev/", "")
+    if not called_back or "/" in line:
+        host.run(f"rm -f {CALLBACK_RECORDS}/{line}")
+        return run(host, argv)
+    script = (f'mkdir -p -m 0700 {CALLBACK_RECORDS} && s=$(cat /proc/$$/stat) && set -- ${{s##*) }} && '
+              f'echo "$$ ${{20}} test" > {CALLBACK_RECORDS}/{line} && exec ' + " ".join(shlex.quote(a) for a in argv))
+    try:
+        return host.run("sh -c " + shlex.quote(script))
+    finally:
+        host.run(f"rm -f {CALLBACK_RECORDS}/{line}")
 
 
 def test_pppd_pap_login_admits_only_ppp_accounts_on_the_dial_in_lines(host):
@@ -153,6 +172,13 @@ def test_pppd_pap_login_admits_only_ppp_accounts_on_the_dial_in_lines(host):
         refused = pppd_account_check(host, user, tty)
         assert refused.rc == 1, (user, tty, refused.stdout + refused.stderr)
         assert "Authentication failure" in refused.stderr or "Permission denied" in refused.stderr, refused.stderr
+
+
+def test_pppd_pap_login_without_a_callback_is_refused(host):
+    """The same PPP account on the same line, from a process that was not called back: the callback
+    check (pam_exec) refuses it, whatever login.config would have started."""
+    refused = pppd_account_check(host, PPP_USER, "/dev/ttyS1", called_back=False)
+    assert refused.rc == 1 and "done" not in refused.stdout, refused.stdout + refused.stderr
 
 
 def call_back_and_log_in(host, pseudo_login, user, password, then):
@@ -189,3 +215,43 @@ def test_ppp_account_after_a_callback_still_starts_pppd(host):
                                   ["expect", "/usr/sbin/pppd: ", "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
     assert "Permission denied" not in result.stdout and "dial-in lines only" not in result.stdout
+
+
+LOGIN_CONFIG = "/etc/mgetty/login.config"
+# The active lines of the login.config Debian's mgetty package ships (restored by a conffile prompt
+# answered "install the package maintainer's version"): no callback column, /bin/login for everyone.
+DEBIAN_LOGIN_CONFIG = "/AutoPPP/ -\ta_ppp\t/usr/sbin/pppd auth -chap +pap login debug\n*\t-\t-\t/bin/login @\n"
+BROKEN_LOGIN_CONFIG = {
+    "debian": f"printf '{DEBIAN_LOGIN_CONFIG}' > {LOGIN_CONFIG}",
+    "mode-0644": f"chmod 0644 {LOGIN_CONFIG}",
+    "removed": f"rm {LOGIN_CONFIG}",
+    # Read in format 1 (mgetty switches format at the version line): a login before any callback.
+    "line-above-the-version": f"sed -i '1i {PPP_USER} - - /bin/login @' {LOGIN_CONFIG}",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(BROKEN_LOGIN_CONFIG))
+def test_a_broken_login_config_gives_no_session_before_a_callback(host, damage):
+    """login.config damaged as a careless admin or a package upgrade would: mgetty then runs login for
+    the PPP account's name before any callback. Its password gets no shell and no pppd: the callback
+    check (PAM, independent of login.config) refuses. test_ppp_account_after_a_callback_still_starts_pppd
+    is the control: the same login after a callback starts pppd."""
+    backup = host.run(f"cp -p {LOGIN_CONFIG} /root/login.config.saved")
+    assert backup.rc == 0, backup.stderr
+    try:
+        damaged = host.run(BROKEN_LOGIN_CONFIG[damage])
+        assert damaged.rc == 0, damaged.stderr
+        script = ["send", r"ATZ\r", "expect", "OK", "send", r"ATD100\r",
+                  "expect", "CONNECT", "expect", "login:", "send", PPP_USER + r"\r",
+                  # mgetty ran login for the name: the first layer is gone.
+                  "expect", "assword:", "send", PPP_PASSWORD.replace("\\", "\\\\") + r"\r",
+                  "expect", "NO CARRIER"]
+        result = run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script)
+        assert result.rc == 0, result.stdout + result.stderr
+        # ppplogin's pppd never ran (it would say it found no /dev/ppp: the container has no PPP).
+        assert "/usr/sbin/pppd" not in result.stdout and "dial-in lines only" not in result.stdout, result.stdout
+        logs = host.run("journalctl -q -o cat -t dialin-callback 2>/dev/null; "
+                        "grep -h dialin-callback /var/log/auth.log 2>/dev/null").stdout
+        assert f"login refused: service=login user={PPP_USER} line=ttyS1: not called back in this session" in logs, logs
+    finally:
+        host.run(f"mv -f /root/login.config.saved {LOGIN_CONFIG}")
