@@ -1,6 +1,8 @@
 """A port found by its udev properties (`identify`, a USB modem) on a live host: the converge writes
 the rule, port-settings and the per-identity pppd options, a second converge and a check-mode run
-change nothing, mgetty answers on the port, and going back to a plain port leaves none of it.
+change nothing, the tty udev gives the modem after a replug is a dial-in line for PAM (root refused
+there after a callback, the PPP account only after one), mgetty answers on the port, and going back
+to a plain port leaves none of it.
 
 The container runs no udev, so the identity's link (/dev/dialin-callback/ttyS1) never appears: the
 port keeps its configured name, as on a host where the modem is unplugged at the time of the run.
@@ -13,6 +15,20 @@ from conftest import CONFIGS, base_vars, config_a
 from test_5_inventory import dial, wait_active
 
 SERIAL = "DIALINUSB01"
+
+
+def pam_account(ctr, user: str, tty: str, called_back: bool):
+    """login's PAM account stage for user on tty (pamtester). With called_back, the process asking is
+    the one the line's callback record names, as the callback gate writes it after a callback."""
+    records = "/run/dialin-callback/called-back"
+    ask = f"exec pamtester -I tty={tty} login {user} acct_mgmt"
+    if called_back:
+        ask = (f'mkdir -p -m 0700 {records} && s=$(cat /proc/$$/stat) && set -- ${{s##*) }} && '
+               f'echo "$$ ${{20}} test" > {records}/{tty} && ' + ask)
+    try:
+        return ctr.sh(f"rm -f {records}/{tty}; sh -c '{ask}'", check=False)
+    finally:
+        ctr.sh(f"rm -f {records}/{tty}")
 
 
 def config_identified() -> dict:
@@ -46,6 +62,20 @@ def test_an_identified_port_converges_idempotently_and_answers(host):
         check = host.ansible.run(config_identified(), "--check", "--diff")
         assert check.rc == 0, check.tail(60)
         assert check.recap.get("changed") == 0, f"check mode after the converge reports changes:\n{check.tail(80)}"
+
+        # After a replug udev gives the modem another tty: the link made here as udev would (the
+        # container runs no udev). PAM on that tty, through pamtester: root is refused there even
+        # after a callback, the PPP account is let in only after one.
+        ctr.sh("mkdir -p /dev/dialin-callback && ln -sfn ../ttyUSB3 /dev/dialin-callback/ttyS1")
+        try:
+            for user, called_back, allowed in (("root", True, False), ("pppuser", True, True),
+                                               ("pppuser", False, False)):
+                result = pam_account(ctr, user, "ttyUSB3", called_back)
+                assert (result.returncode == 0) == allowed, (
+                    f"{user} on ttyUSB3, {'after' if called_back else 'without'} a callback: login's account "
+                    f"stack {'refused' if allowed else 'let it in'}:\n{result.stdout}{result.stderr}")
+        finally:
+            ctr.sh("rm -f /dev/dialin-callback/ttyS1")
 
         ctr.start_modem()
         assert wait_active(ctr) == "active", "mgetty does not run on the identified port"

@@ -17,11 +17,18 @@ import subprocess
 import sys
 import time
 
+import grp
+import pwd
+
 import jinja2
 import pytest
+from ansible.plugins.filter.core import FilterModule as CoreFilters
+from ansible.plugins.filter.mathstuff import FilterModule as MathFilters
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(TOP, 'roles', 'ppp_server', 'templates', 'called-back.j2')
+# The group of the user the tests ask as (root, or the user under fakeroot: id -nG names it).
+ROOT_GROUP = grp.getgrgid(os.getgid()).gr_name
 
 # "login" (the process mgetty became): it stops itself (the test records its PID meanwhile), then
 # runs the check as pam_exec does, or through children (pppd started by the ppplogin shell), and
@@ -43,13 +50,24 @@ def start_time(pid):
 
 
 class Check(object):
-    def __init__(self, tmp_path, wait=1):
+    """The check for the ports ttyS1 and ttyS2 and, when given, ports found by identify whose udev
+    links are in tmp_path/links. The PPP accounts' group is root's: the asking user is root."""
+
+    def __init__(self, tmp_path, wait=1, identified=(), logins_anywhere=False):
         self.record_dir = tmp_path / 'called-back'
         self.record_dir.mkdir(mode=0o700)
+        self.link_dir = tmp_path / 'links'
+        self.link_dir.mkdir()
         with open(TEMPLATE) as f:
-            text = jinja2.Template(f.read()).render(
+            env = jinja2.Environment()
+            env.filters.update(CoreFilters().filters())
+            env.filters.update(MathFilters().filters())
+            text = env.from_string(f.read()).render(
                 ansible_managed='Ansible managed', __ppp_server_pam_profile='dialin-callback',
-                __ppp_server_callback_record_dir=str(self.record_dir), __ppp_server_callback_check_wait=wait)
+                __ppp_server_callback_record_dir=str(self.record_dir), __ppp_server_callback_check_wait=wait,
+                __ppp_server_dialin_ttys=['ttyS1', 'ttyS2'] + list(identified),
+                __ppp_server_identified_devices=list(identified), __ppp_server_identified_link_dir=str(self.link_dir),
+                ppp_server_group=ROOT_GROUP, ppp_server_insecure_logins_anywhere=logins_anywhere)
         # Its syslog socket is /dev/log: the test reads the refusals there only where it may bind it.
         self.path = tmp_path / 'called-back.sh'
         self.path.write_text(text)
@@ -60,9 +78,9 @@ class Check(object):
     def record(self, line, pid, start=None, login='call'):
         (self.record_dir / line).write_text('%d %s %s\n' % (pid, start or start_time(pid), login))
 
-    def ask(self, tty, depth=0):
+    def ask(self, tty, depth=0, user=None):
         """Start "login" on *tty* (depth 0: it runs the check itself); it stops before it asks."""
-        environ = dict(os.environ, PAM_TTY=tty, PAM_SERVICE='login', PAM_USER='pppuser')
+        environ = dict(os.environ, PAM_TTY=tty, PAM_SERVICE='login', PAM_USER=user or pwd.getpwuid(os.getuid()).pw_name)
         return subprocess.Popen([sys.executable, str(self.asker), str(self.path), str(depth), 'stop'], env=environ)
 
 
@@ -76,9 +94,9 @@ def stopped(proc):
     raise AssertionError('the asking process did not stop')
 
 
-def run(check, tty, record=True, depth=0, start=None):
+def run(check, tty, record=True, depth=0, start=None, user=None):
     """'login' on tty asks; with *record*, the gate's record names it (as mgetty's process)."""
-    proc = stopped(check.ask(tty, depth))
+    proc = stopped(check.ask(tty, depth, user))
     if record:
         check.record(tty.replace('/dev/', ''), proc.pid, start)
     os.kill(proc.pid, 18)  # SIGCONT
@@ -167,6 +185,39 @@ def test_refusal_log_line_names_service_user_and_line(check, tmp_path):
         assert run(check, 'ttyS1', record=False) == 1
         message = log.recv(4096).decode()
         assert message.startswith('<37>') and ' dialin-callback: ' in message
-        assert 'login refused: service=login user=pppuser line=ttyS1: not called back in this session' in message
+        assert ('login refused: service=login user=%s line=ttyS1: not called back in this session'
+                % pwd.getpwuid(os.getuid()).pw_name) in message
     finally:
         log.close()
+
+
+def test_a_non_ppp_account_on_a_dial_in_line_is_refused_even_called_back(check):
+    # nobody is not in the PPP accounts' group: pam_access says the same for the ports' ttys.
+    assert run(check, 'ttyS1', user='nobody') == 1
+
+
+def test_a_non_ppp_account_is_let_through_when_logins_anywhere_is_set(tmp_path):
+    check = Check(tmp_path, logins_anywhere=True)
+    assert run(check, 'ttyS1', user='nobody') == 0
+    assert run(check, 'ttyS1', user='nobody', record=False) == 1
+
+
+def test_a_usb_modem_s_tty_now_is_a_dial_in_line(tmp_path):
+    """A port found by identify (ttyUSB0) that udev gave ttyUSB3 after a replug: ttyUSB3 needs the
+    callback and a PPP account; ttyUSB0, now some other device, is no dial-in line."""
+    check = Check(tmp_path, identified=['ttyUSB0'])
+    os.symlink('../ttyUSB3', str(check.link_dir / 'ttyUSB0'))
+    assert run(check, 'ttyUSB3') == 0
+    assert run(check, '/dev/ttyUSB3', record=False) == 1
+    assert run(check, 'ttyUSB3', user='nobody') == 1
+    # ttyUSB0: root's tty like any other for a local account, not for a PPP account.
+    assert run(check, 'ttyUSB0', record=False, user='nobody') == 0
+    assert run(check, 'ttyUSB0', record=False) == 1
+
+
+def test_a_usb_modem_without_its_link_keeps_its_name(tmp_path):
+    # No udev link (unplugged, or no udev): the port's own name is the line, as mgetty's port-settings has it.
+    check = Check(tmp_path, identified=['ttyUSB0'])
+    assert run(check, 'ttyUSB0', record=False) == 1
+    assert run(check, 'ttyUSB0') == 0
+    assert run(check, 'ttyUSB5', record=False, user='nobody') == 0
