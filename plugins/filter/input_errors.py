@@ -18,6 +18,9 @@ description:
   - The roles call it in one C(ansible.builtin.assert) task before anything is written, so a run
     with bad input stops with every problem at once.
   - A password is never echoed; a bad one is reported by its account's name.
+  - Each switch that turns a defence off (C(ppp_server_insecure_no_callback_check),
+    C(ppp_server_insecure_logins_anywhere), C(ppp_server_insecure_allow_noauth)) set to C(true) is not a
+    problem, but is printed as a warning each time, so every run that has one says so.
 options:
   _input:
     description:
@@ -62,6 +65,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
+from ansible.utils.display import Display
 from ansible_collections.dialin.callback.plugins.module_utils.validators import (
     DIAL_NUMBER, ipv4_network, line_break_or_nul)
 
@@ -457,12 +461,37 @@ RULES = {
 }
 
 
+# Switches that turn a defence off: each run that has one set says so (a warning on the controller,
+# from the role's validation, check mode included), with what it costs.
+INSECURE_SWITCHES = {
+    'ppp_server': (
+        ('ppp_server_insecure_no_callback_check (server_insecure_no_callback_check with the server role)',
+         'the callback check is off: on the dial-in lines, a login or a PPP link is allowed without a callback'
+         ' wherever login.config allows one.'),
+        ('ppp_server_insecure_logins_anywhere (server_insecure_logins_anywhere with the server role)',
+         'the PPP accounts may log in anywhere (ssh and its forwarding included) and anybody may log in on'
+         ' the dial-in lines.'),
+        ('ppp_server_insecure_allow_noauth',
+         'pppd options that turn off the peer\'s authentication (noauth, allow-ip) are let through.'),
+    ),
+}
+
+
+def insecure_warnings(values, role):
+    """One message per insecure switch of role that is set to true."""
+    return ['%s is true: %s' % (switch, what) for switch, what in INSECURE_SWITCHES.get(role, ())
+            if values.get(switch.split()[0]) is True]
+
+
 def input_errors(values, role):
-    """The problems in the variables of role, one message each."""
+    """The problems in the variables of role, one message each. An insecure switch set to true is
+    not a problem, but each one is a warning of the run."""
     if role not in RULES:
         raise AnsibleFilterError('input_errors: role must be one of %s, got %s' % (', '.join(sorted(RULES)), _json(role)))
     if not isinstance(values, dict):
         raise AnsibleFilterError('input_errors: the input must be a dict of variables, got %s' % type(values).__name__)
+    for warning in insecure_warnings(values, role):
+        Display().warning(warning)
     return RULES[role](values)
 
 

@@ -243,3 +243,17 @@ TRAILING_NEWLINE = [
 def test_a_final_newline_is_refused(role, changes, variable):
     errors = input_errors(with_changes(role, **changes), role)
     assert errors and all(variable in message for message in errors), errors
+
+
+@pytest.mark.parametrize('switch', ['ppp_server_insecure_no_callback_check', 'ppp_server_insecure_logins_anywhere',
+                                    'ppp_server_insecure_allow_noauth'])
+def test_an_insecure_switch_is_a_warning_of_every_run(monkeypatch, switch):
+    from ansible.utils.display import Display
+    said = []
+    monkeypatch.setattr(Display, 'warning', lambda self, msg, *args, **kwargs: said.append(msg))
+    values = {'ppp_server_ports': [], 'ppp_server_users': [], switch: True}
+    input_errors(values, 'ppp_server')
+    assert len(said) == 1 and said[0].startswith(switch + ' ') and ' is true: ' in said[0], said
+    said[:] = []
+    input_errors(dict(values, **{switch: False}), 'ppp_server')
+    assert said == []
