@@ -132,6 +132,15 @@ CASES = {
     "callback-dial-prefix": ({"callback_dial_prefix": "ATD;ATH"}, ["callback_dial_prefix"], ["prefix"], None),
     "callback-rate-limit-negative": ({"callback_rate_limit_count": -1}, ["callback_rate_limit_count"],
                                      ["0 or more"], None),
+    # The caller ID a callback user must call from, and the switch that makes it mandatory.
+    "caller-id-letters": (cb({"name": "call", "number": "123456", "caller_id": "0555ab"}), CALLBACK_NAMES,
+                          ["caller_id"], None),
+    "caller-id-required-missing": ({"server_require_caller_id": True, **cb(("call", "123456"))}, CALLBACK_NAMES,
+                                   ["caller_id"], None),
+    # login.config format 1 accepts logins before a callback: only with the insecure switch.
+    "login-config-version-1-not-insecure": ({"server_login_config_version": 1, "server_callback_only": False},
+                                            ["server_login_config_version", "mgetty_login_config_version"],
+                                            ["insecure"], None),
 }
 
 # Every case the issue lists, on the fresh host.
@@ -143,11 +152,12 @@ FRESH = [
     "login-local-account", "port-ppp-option-noauth",
 ]
 # On the converged host: the other variables, and listed cases where a file now exists. With
-# FAULTS_ALL_CASES=1 every case runs in both states (94 runs; the default is 34).
+# FAULTS_ALL_CASES=1 every case runs in both states (100 runs; the default is 37).
 CONVERGED = [
     "number-unquoted-int", "login-also-ppp-account", "callback-line-not-a-port", "port-declared-twice",
     "port-ppp-option-newline", "pap-secret-empty", "login-config-version-3", "pppd-mode-others-exec",
     "login-local-account", "ppp-extra-option-allow-ip", "autoppp-noauth", "callback-rate-limit-negative",
+    "caller-id-letters", "caller-id-required-missing", "login-config-version-1-not-insecure",
 ]
 if os.environ.get("FAULTS_ALL_CASES") == "1":
     FRESH = list(CASES)
