@@ -147,10 +147,24 @@ def start_program(*argv):
     return proc
 
 
+class OwnProc(mr.Proc):
+    """This machine's /proc, but only the callback processes this test started: the machine may run
+    others on a line named ttyS1 (a test container's mgetty and callback share its /proc)."""
+
+    def callbacks(self):
+        return [cb for cb in super(OwnProc, self).callbacks() if self._parent(cb['pid']) == os.getpid()]
+
+    def _parent(self, pid):
+        try:
+            return int(self._stat_fields(pid)[1])
+        except (IOError, OSError):
+            return None  # it ended meanwhile
+
+
 def restart(dirs, check_mode=False, **params):
     module = FakeModule(dict(dict(lock_dir=str(dirs / 'lock'), pid_dir=str(dirs / 'run'),
                                   utmp=str(dirs / 'utmp'), ports=['ttyS1']), **params), check_mode)
-    return mr.LineRestart(module, mr.Proc()), module
+    return mr.LineRestart(module, OwnProc()), module
 
 
 def test_an_idle_mgetty_is_signalled_and_the_lock_is_left_free(dirs):
