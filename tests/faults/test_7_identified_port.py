@@ -63,10 +63,16 @@ def test_an_identified_port_converges_idempotently_and_answers(host):
         assert check.rc == 0, check.tail(60)
         assert check.recap.get("changed") == 0, f"check mode after the converge reports changes:\n{check.tail(80)}"
 
+        ctr.start_modem()
+        assert wait_active(ctr) == "active", "mgetty does not run on the identified port"
+        answered = dial(ctr)
+        assert "CONNECT" in answered.stdout, f"the identified port does not answer:\n{answered.stdout}"
         # After a replug udev gives the modem another tty: the link made here as udev would (the
-        # container runs no udev). PAM on that tty, through pamtester: root is refused there even
-        # after a callback, the PPP account is let in only after one.
-        ctr.sh("mkdir -p /dev/dialin-callback && ln -sfn ../ttyUSB3 /dev/dialin-callback/ttyS1")
+        # container runs no udev), with mgetty stopped so that no start of it reads the link. PAM on
+        # that tty, through pamtester: root is refused there even after a callback, the PPP account
+        # is let in only after one.
+        ctr.sh("systemctl stop mgetty@ttyS1 && mkdir -p /dev/dialin-callback && "
+               "ln -sfn ../ttyUSB3 /dev/dialin-callback/ttyS1")
         try:
             for user, called_back, allowed in (("root", True, False), ("pppuser", True, True),
                                                ("pppuser", False, False)):
@@ -75,12 +81,8 @@ def test_an_identified_port_converges_idempotently_and_answers(host):
                     f"{user} on ttyUSB3, {'after' if called_back else 'without'} a callback: login's account "
                     f"stack {'refused' if allowed else 'let it in'}:\n{result.stdout}{result.stderr}")
         finally:
-            ctr.sh("rm -f /dev/dialin-callback/ttyS1")
+            ctr.sh("rm -f /dev/dialin-callback/ttyS1 && systemctl start mgetty@ttyS1")
 
-        ctr.start_modem()
-        assert wait_active(ctr) == "active", "mgetty does not run on the identified port"
-        answered = dial(ctr)
-        assert "CONNECT" in answered.stdout, f"the identified port does not answer:\n{answered.stdout}"
     finally:
         # Back to the plain port, for the other tests and to check nothing of the identity is left.
         host.converge("A")
