@@ -76,6 +76,15 @@ def mgetty_pid(ctr) -> str:
     return ctr.sh("cat /run/mgetty.pid.ttyS1", check=False).stdout.strip()
 
 
+def respawned_mgetty_pid(ctr, timeout: float = 60) -> str:
+    """The PID of the mgetty started on the line after the caller was hung up on (systemd starts it
+    RestartSec after the hang-up; on a loaded machine later): the one the callback will signal."""
+    deadline = time.monotonic() + timeout
+    while not mgetty_pid(ctr) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return mgetty_pid(ctr)
+
+
 def test_a_rollout_waits_for_each_call_to_end(host):
     ctr = host.ctr
     ctr.start_modem()
@@ -112,7 +121,8 @@ def test_a_rollout_waits_for_each_call_to_end(host):
         timings["module alone (callback waiting its delay)"] = time.monotonic() - t0
         assert now["restarted"] == [] and [d["port"] for d in now["deferred"]] == ["ttyS1"], now
         assert "a callback is pending" in now["deferred"][0]["reason"], now
-        pid = mgetty_pid(ctr)
+        pid = respawned_mgetty_pid(ctr)
+        assert pid, "no mgetty was started on the line after the caller was hung up on"
         t0 = time.monotonic()
         run = host.converge("R3")
         timings["converge R3 (callback in progress)"] = time.monotonic() - t0
