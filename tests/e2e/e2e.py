@@ -36,6 +36,7 @@ import hashlib
 import json
 import lzma
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -768,7 +769,7 @@ def report(setups: dict, combos: list, total: float) -> None:
             row = rows.get(n, {})
             if 'dial_to_link' in row:
                 cells.append(f'{row["dial_to_link"]:13.1f}s')
-            elif 'dial_to_callback' in row:
+            elif 'dial_to_callback' in row or 'dial_to_refusal' in row:
                 cells.append(f'{"no link":>14}')
             else:
                 cells.append(f'{"-":>14}')
@@ -858,7 +859,47 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
                 + ' | '.join(m for _t, m in log_ if 'pppd' in m)[-1200:])
             if failed:
                 print(f'e2e: {name}: server log: {failed[0]}')
+        refusal_time = None
+        if sc['expect'] == 'no-link-no-callback':
+            # login.config broken (Debian's file): mgetty answered, took the caller's LCP frames at its
+            # login prompt for /AutoPPP/ and ran pppd (Debian's line); the callback check refused pppd's
+            # PAP login (PAM account), so pppd refused the valid password; no IPCP, no callback.
+            user = configured[name].get('ppp_user', '')
+            line = os.path.basename(cfg.get('server_line', {}).get('device', ''))
+            server_answer = [e for e in ev if e['event'] == 'answer' and e.get('line') == server_no]
+            add(f'{name}: mgetty answered the call (ATA on the server line)', bool(server_answer),
+                json.dumps([e for e in ev if e.get('line') == server_no])[:600])
+            autoppp = [m for _t, m in log_ if "user='/AutoPPP/'" in m and "cmd='/usr/sbin/pppd'" in m]
+            add(f"{name}: mgetty took the caller's PPP frames at its login prompt for /AutoPPP/ and ran "
+                "login.config's pppd, with no callback (syslog)", bool(autoppp),
+                'syslog lines of mgetty: ' + ' | '.join(m for _t, m in log_ if 'mgetty' in m)[-1200:])
+            want = (f'dialin-callback: login refused: service=ppp user={user} line={line}: '
+                    'not called back in this session')
+            refused = [(t, m) for t, m in log_ if want in m]
+            add(f'{name}: the callback check refused pppd\'s PAP login: "{want}" (syslog)',
+                bool(user) and bool(refused),
+                'dialin-callback lines: ' + ' | '.join(m for _t, m in log_ if 'dialin-callback' in m)[-1200:])
+            failed = [m for _t, m in log_ if f'PAP peer authentication failed for {user}' in m]
+            add(f"{name}: so the server's pppd refused {user!r}'s valid PAP password (syslog)",
+                bool(user) and bool(failed),
+                'pppd lines: ' + ' | '.join(m for _t, m in log_ if 'pppd' in m)[-1200:])
+            told = [m for _t, m in log_ if 'PAP authentication failed' in m and 'peer' not in m]
+            add(f"{name}: the caller's pppd was told its PAP login failed (syslog)", bool(told),
+                'pppd lines: ' + ' | '.join(m for _t, m in log_ if 'pppd' in m)[-1200:])
+            server_ip = cfg.get('server_ppp_ip', '')
+            ipcp = [m for _t, m in log_ if re.search(r'local\s+IP address ' + re.escape(server_ip) + r'\b', m)]
+            add(f"{name}: the server's pppd never brought IPCP up (no \"local IP address {server_ip}\" in syslog)",
+                bool(server_ip) and not ipcp, ' | '.join(ipcp)[-800:])
+            gate = [m for _t, m in log_ if "cmd='/usr/local/lib/dialin-callback/callback-gate'" in m]
+            add(f'{name}: no callback: the server dialled nothing and the callback gate never ran',
+                not callback and not gate,
+                f'server dials: {json.dumps(callback)[:400]}; gate runs: {" | ".join(gate)[-400:]}')
+            if refused:
+                refusal_time = refused[0][0]
+                print(f'e2e: {name}: server log: {refused[0][1]}')
         row = {'name': name}
+        if first_dial and refusal_time:
+            row['dial_to_refusal'] = refusal_time - first_dial['t']
         if first_dial and sc.get('t_link_up'):
             row['dial_to_link'] = sc['t_link_up'] - first_dial['t']
         if first_dial and callback:

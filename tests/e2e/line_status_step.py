@@ -45,6 +45,11 @@ def expected_calls(results: dict) -> list:
             exp = {'outcome': 'ppp', 'pseudo_login': 'call', 'callback_result': 'success',
                    'callback_number': number, 'ppp_user': cfg.get('smoke_user'),
                    'ppp_peer_ip': cfg.get('caller_ppp_ip'), 'ppp_local_ip': cfg.get('server_ppp_ip')}
+        elif sc.get('expect') == 'no-link-no-callback':
+            # login.config broken (Debian's file): /AutoPPP/ ran pppd at once, no callback; the callback
+            # check made pppd refuse the PAP login.
+            exp = {'outcome': 'ppp_auth_failed', 'login': '/AutoPPP/', 'program': '/usr/sbin/pppd',
+                   'pseudo_login': None, 'callback_result': None, 'ppp_user': sc.get('ppp_user')}
         elif sc.get('expect') == 'no-callback':
             exp = {'outcome': 'refused', 'login': sc.get('login'), 'program': sc.get('refusal'),
                    'pseudo_login': None, 'callback_result': None}

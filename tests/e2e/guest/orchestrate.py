@@ -13,6 +13,7 @@ emulator started by vm_sysinit.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -341,6 +342,81 @@ def poff(peer: str) -> subprocess.CompletedProcess:
     return sh(in_caller(['poff', peer]), timeout=20)
 
 
+LOGIN_CONFIG = '/etc/mgetty/login.config'
+# Debian's login.config: mgetty ships it as a template, and its postinst copies it to /etc/mgetty (then
+# chmod 0600) when /etc/mgetty/login.config is missing; the package's md5sums list names its checksum.
+DEBIAN_LOGIN_CONFIG = '/usr/share/mgetty/templates/etc/login.config'
+DEBIAN_MD5SUMS = '/var/lib/dpkg/info/mgetty.md5sums'
+# Its active lines (format 1: name, user id, utmp entry, program): the fallback when the template is
+# not there, and what the test checks it installed.
+DEBIAN_ACTIVE_LINES = ['/AutoPPP/ -\ta_ppp\t/usr/sbin/pppd auth -chap +pap login debug',
+                       '*\t-\t-\t/bin/login @']
+
+
+def active_lines(text: str) -> list:
+    """login.config's entries, each as its fields (comments and blank lines left out)."""
+    return [ln.split() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith('#')]
+
+
+def _write_root_file(path: str, data: bytes, mode: int, uid: int = 0, gid: int = 0) -> None:
+    """path replaced at once (a file beside it, renamed), with its owner and mode set before."""
+    tmp = f'{path}.e2e-{os.getpid()}'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
+
+
+def install_debian_login_config(name: str, rec: dict) -> dict:
+    """Replaces the server's login.config with Debian's shipped one (root, 0600, as mgetty's postinst
+    leaves it); returns what is needed to put the collection's file back."""
+    st = os.stat(LOGIN_CONFIG)
+    with open(LOGIN_CONFIG, 'rb') as f:
+        saved = {'data': f.read(), 'mode': st.st_mode & 0o7777, 'uid': st.st_uid, 'gid': st.st_gid}
+    source = 'the two lines written by the test (no template in the mgetty package)'
+    data = ('\n'.join(DEBIAN_ACTIVE_LINES) + '\n').encode()
+    try:
+        with open(DEBIAN_LOGIN_CONFIG, 'rb') as f:
+            template = f.read()
+        with open(DEBIAN_MD5SUMS, encoding='utf-8') as f:
+            listed = [ln.split()[0] for ln in f if ln.split()[1:] == [DEBIAN_LOGIN_CONFIG.lstrip('/')]]
+        if listed and listed[0] == hashlib.md5(template).hexdigest():
+            data = template
+            source = f'{DEBIAN_LOGIN_CONFIG} of the installed mgetty package (md5 as in its md5sums)'
+        else:
+            source += f'; {DEBIAN_LOGIN_CONFIG} differs from the package\'s md5sums {listed}'
+    except (OSError, IndexError) as exc:
+        source += f' ({exc})'
+    _write_root_file(LOGIN_CONFIG, data, 0o600)
+    rec['login_config'] = {'source': source, 'sha256': hashlib.sha256(data).hexdigest(),
+                           'saved_sha256': hashlib.sha256(saved['data']).hexdigest()}
+    with open(LOGIN_CONFIG, encoding='utf-8', errors='replace') as f:
+        now = active_lines(f.read())
+    st = os.stat(LOGIN_CONFIG)
+    want = [ln.split() for ln in DEBIAN_ACTIVE_LINES]
+    check(f"{name}: the server's login.config is Debian's shipped file, root 0600 (from {source})",
+          now == want and st.st_uid == 0 and st.st_mode & 0o7777 == 0o600,
+          f'active lines {now}, want {want}; owner {st.st_uid}, mode {oct(st.st_mode & 0o7777)}')
+    note(f'{name}: login.config replaced by Debian\'s: {source}')
+    return saved
+
+
+def restore_login_config(name: str, saved: dict) -> None:
+    _write_root_file(LOGIN_CONFIG, saved['data'], saved['mode'], saved['uid'], saved['gid'])
+    st = os.stat(LOGIN_CONFIG)
+    with open(LOGIN_CONFIG, 'rb') as f:
+        back = f.read()
+    check(f"{name}: the collection's login.config is back, byte for byte, root 0600",
+          back == saved['data'] and st.st_uid == 0 and st.st_gid == 0 and st.st_mode & 0o7777 == 0o600
+          and saved['mode'] == 0o600,
+          f'same bytes: {back == saved["data"]}; owner {st.st_uid}:{st.st_gid}, mode {oct(st.st_mode & 0o7777)} '
+          f'(before the scenario: {saved["uid"]}:{saved["gid"]} {oct(saved["mode"])})')
+
+
 def scenario(cfg: dict, sc: dict) -> None:
     name, peer, expect = sc['name'], sc['peer'], sc['expect']
     rec = {'name': name, 'peer': peer, 'expect': expect}
@@ -360,6 +436,18 @@ def scenario(cfg: dict, sc: dict) -> None:
           + (', respawned since the previous call' if prev else ''),
           ppids == [1] and (not prev or prev[-1] != pids[0]),
           f'mgetty pids {pids}, parents {ppids}, previous scenario mgetty pid {prev[-1:] or None}')
+    # login.config broken for this call: Debian's shipped file, the collection's put back afterwards.
+    saved = install_debian_login_config(name, rec) if sc.get('login_config') == 'debian' else None
+    try:
+        place_call(cfg, sc, rec)
+    finally:
+        if saved is not None:
+            restore_login_config(name, saved)
+
+
+def place_call(cfg: dict, sc: dict, rec: dict) -> None:
+    """One call of the scenario: `pon` in the caller, then what it must lead to."""
+    name, peer, expect = sc['name'], sc['peer'], sc['expect']
     rec['t_start'] = time.time()
     # For the calls that must link: what line_status says during the call (issue 17's live states).
     watcher = threading.Thread(target=watch_callback, args=(rec, sc['timeout']), daemon=True)
@@ -376,7 +464,15 @@ def scenario(cfg: dict, sc: dict) -> None:
                 return True
         return False
 
+    # A call that must not link: the server's side is watched for a PPP interface with an address
+    # (pppd's IPCP up) all along, not only at the end.
+    server_seen: list = []
+
     def done():
+        if expect == 'no-link-no-callback':
+            found = ppp_addrs(None)
+            if found:
+                server_seen.append(found)
         return caller_link() or not caller_pppd(peer)
 
     time.sleep(1)
@@ -413,6 +509,19 @@ def scenario(cfg: dict, sc: dict) -> None:
                   res.stdout + res.stderr + f' pppd pids: {caller_pppd(peer)}')
     else:
         check(f'{name}: no PPP link comes up', not linked, f'caller ppp interfaces: {rec["caller_ppp"]}')
+        if expect == 'no-link-no-callback':
+            # Once more after the caller's pppd ended: a server link that came up late shows now.
+            time.sleep(1)
+            done()
+            rec['server_ppp_seen'] = server_seen[:3]
+            check(f"{name}: the server's pppd brings up no PPP interface (no ppp interface with an address "
+                  'at any time during the call)', not server_seen and not linked,
+                  f'server ppp interfaces seen: {server_seen[:3]}')
+            ended = not caller_pppd(peer)
+            rec['caller_pppd_ended_alone'] = ended
+            check(f"{name}: the caller's pppd ends by itself, without a link, within {sc['timeout']} s "
+                  '(no poff)', ended and not linked,
+                  f'caller pppd pids {caller_pppd(peer)}, waited {rec["t_end_wait"] - rec["t_start"]:.1f} s')
         if caller_pppd(peer):
             note(f'{name}: caller pppd still running after {sc["timeout"]} s, stopping it')
             poff(peer)
@@ -421,6 +530,21 @@ def scenario(cfg: dict, sc: dict) -> None:
     if expect == 'link':
         watcher.join(timeout=60)
     rec['t_end'] = time.time()
+
+
+def broken_login_config_controls(cfg: dict) -> None:
+    """The positive control of each scenario that broke login.config: the next call that must link,
+    with the collection's login.config put back, links (callback, then PPP)."""
+    configured = {sc['name']: sc for sc in cfg.get('scenarios', [])}
+    recs = RESULTS['scenarios']
+    for i, rec in enumerate(recs):
+        if not configured.get(rec['name'], {}).get('login_config') or 't_start' not in rec:
+            continue
+        nxt = next((r for r in recs[i + 1:] if r.get('expect') == 'link' and 't_start' in r), None)
+        check(f"{rec['name']}: control: with the collection's login.config back, the next call that must link "
+              f"({nxt['name'] if nxt else 'none'}) links after its callback",
+              bool(nxt) and bool(nxt.get('t_link_up')),
+              f'next link scenario: {nxt and {k: nxt.get(k) for k in ("name", "t_link_up", "caller_ppp")}}')
 
 
 def revoke_in_call(cfg: dict, sc: dict, peer: str, want: tuple) -> None:
@@ -614,6 +738,7 @@ def main() -> None:
                 local_pppd(cfg, sc)
             else:
                 scenario(cfg, sc)
+        broken_login_config_controls(cfg)
         RESULTS['finished'] = True
     except Exception:  # pylint: disable=broad-except
         RESULTS['error'] = traceback.format_exc()
