@@ -337,6 +337,11 @@ def callback_errors(values):
     errors.extend(_whole_number_errors(values, 'callback_rate_limit_count', 0,
                                        'callbacks per pseudo-login, 0 or more (0 disables the limit)'))
     errors.extend(_whole_number_errors(values, 'callback_rate_limit_window', 1, 'seconds, at least 1'))
+    for budget in ('number', 'line', 'server'):
+        if 'callback_%s_limit_count' % budget in values:
+            errors.extend(_whole_number_errors(values, 'callback_%s_limit_count' % budget, 0,
+                                               'callbacks, 0 or more (0 disables the limit)'))
+            errors.extend(_whole_number_errors(values, 'callback_%s_limit_window' % budget, 1, 'seconds, at least 1'))
     ports = values.get('callback_ports') or []
     if not isinstance(ports, list) or not all(_matches(TTY, port) for port in ports):
         errors.append('callback_ports must be tty names such as ttyS1, got %s.' % _json(ports))

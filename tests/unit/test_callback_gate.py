@@ -30,7 +30,7 @@ TEMPLATE = os.path.join(TOP, 'roles', 'callback', 'templates', 'callback-gate.j2
 
 class Gate(object):
     def __init__(self, tmp_path, limit=3, window=3600, ports=(), other_line=True, users=(), require_caller_id=False,
-                 callback_script=None):
+                 callback_script=None, budgets=None):
         self.state_dir = str(tmp_path / 'state')
         self.record_dir = tmp_path / 'called-back'
         self.lock_dir = tmp_path / 'lock'
@@ -57,7 +57,10 @@ class Gate(object):
                 __callback_record_dir=str(self.record_dir), __callback_lock_dir=str(self.lock_dir),
                 __callback_dev_dir=str(self.dev_dir), callback_ports=list(ports),
                 callback_dial_back_on_another_line=other_line, callback_require_caller_id=require_caller_id,
-                callback_users=list(users))
+                callback_users=list(users),
+                # number, line and server budgets: none unless the test sets them
+                **dict(dict(('callback_%s_limit_%s' % (b, k), 0 if k == 'count' else 3600)
+                            for b in ('number', 'line', 'server') for k in ('count', 'window')), **(budgets or {})))
         self.path = tmp_path / 'callback-gate'
         self.path.write_text(text)
         self.path.chmod(0o700)
@@ -126,6 +129,12 @@ class Gate(object):
                 return [m for m in out if background or not re.search(r'dialin-callback: callback (made|failed)', m)]
 
 
+def entries(path):
+    """The times in a budget file ("<time> <id>" per callback)."""
+    with open(path) as f:
+        return [int(line.split()[0]) for line in f if line.strip()]
+
+
 @pytest.fixture
 def gate(tmp_path):
     g = Gate(tmp_path, limit=2)
@@ -140,19 +149,18 @@ def test_runs_callback_with_the_other_arguments_up_to_the_limit(gate):
         # callback's own words as it hangs up, then callback in the foreground mode, in the background
         assert 'Dialing continues in the background' in out
         assert gate.runs(expected=n) == [['-d', '-l', 'ttyS1', '0W5551234']] * n
-    state = os.path.join(gate.state_dir, 'call')
+    state = os.path.join(gate.state_dir, 'login', 'call')
     assert stat.S_IMODE(os.stat(gate.state_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
-    with open(state) as f:
-        times = [int(t) for t in f.read().split()]
+    times = entries(state)
     assert len(times) == 2 and all(abs(t - time.time()) < 60 for t in times)
     messages = gate.messages()
     assert len(messages) == 2
     assert messages[0].startswith('<38>') and ' dialin-callback: ' in messages[0]
-    assert 'callback allowed: login=call line=' in messages[0] and '(1 of 2 in 3600 s)' in messages[0]
+    assert 'callback allowed: login=call line=' in messages[0] and '(pseudo-login 1 of 2 in 3600 s)' in messages[0]
 
 
-def test_the_call_past_the_limit_is_refused_told_and_logged(gate):
+def test_the_call_past_the_limit_is_refused_and_logged(gate):
     gate.run('call', '-S', '123456')
     gate.run('call', '-S', '123456')
     gate.messages()
@@ -161,16 +169,16 @@ def test_the_call_past_the_limit_is_refused_told_and_logged(gate):
     out = gate.read(proc.master)
     assert rc == 1
     assert [run[:2] + run[3:] for run in gate.runs(expected=2)] == [['-d', '-l', '123456']] * 2
-    assert out.strip() == 'Callback refused, try again later.'
+    # The caller gets what a name that is no pseudo-login gets from login.config's /bin/false: nothing.
+    assert out == ''
     messages = gate.messages()
     assert len(messages) == 1
     # auth.notice, the pseudo-login and the line (the tty of the gate's stdin)
     assert messages[0].startswith('<37>')
-    assert ('callback refused: login=call line=%s: 2 callbacks in the last 3600 s (limit 2)'
+    assert ('callback refused: login=call line=%s: 2 callbacks for this pseudo-login in the last 3600 s (limit 2)'
             % proc.line) in messages[0]
     # a refusal is not a callback: the state still holds two
-    with open(os.path.join(gate.state_dir, 'call')) as f:
-        assert len(f.read().split()) == 2
+    assert len(entries(os.path.join(gate.state_dir, 'login', 'call'))) == 2
 
 
 def test_the_line_is_named_as_mgetty_names_it(gate):
@@ -178,7 +186,7 @@ def test_the_line_is_named_as_mgetty_names_it(gate):
     proc = gate.start('call', '-S', '1', DEVICE='ttyS1')
     assert proc.wait(timeout=30) == 0
     gate.read(proc.master)
-    assert 'login=call line=ttyS1 (tty %s) (1 of 2' % proc.line in gate.messages()[0]
+    assert 'login=call line=ttyS1 (tty %s) (pseudo-login 1 of 2' % proc.line in gate.messages()[0]
 
 
 def test_each_pseudo_login_has_its_own_count(gate):
@@ -190,22 +198,22 @@ def test_each_pseudo_login_has_its_own_count(gate):
 
 
 def test_the_window_slides(gate):
-    os.makedirs(gate.state_dir, mode=0o700)
-    with open(os.path.join(gate.state_dir, 'call'), 'w') as f:
+    os.makedirs(os.path.join(gate.state_dir, 'login'), mode=0o700)
+    with open(os.path.join(gate.state_dir, 'login', 'call'), 'w') as f:
         # two callbacks, one just out of the window and one in it
-        f.write('%d\n%d\n' % (time.time() - 3601, time.time() - 100))
+        f.write('%d a\n%d b\n' % (time.time() - 3601, time.time() - 100))
     rc, out = gate.run('call', '-S', '1')
     assert rc == 0, out
     rc, out = gate.run('call', '-S', '1')
-    assert rc == 1 and 'refused' in out
+    assert rc == 1 and out == ''
     assert len(gate.runs(expected=2, timeout=3)) == 1
 
 
 def test_two_lines_at_once_get_one_callback_between_them(tmp_path):
     g = Gate(tmp_path, limit=1)
     os.makedirs(g.state_dir, mode=0o700)
-    # The test holds the pseudo-login's lock while both start, so both wait for it.
-    fd = os.open(os.path.join(g.state_dir, 'call'), os.O_RDWR | os.O_CREAT, 0o600)
+    # The test holds the budgets' lock while both start, so both wait for it.
+    fd = os.open(os.path.join(g.state_dir, '.lock'), os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     procs = [g.start('call', '-S', '1'), g.start('call', '-S', '1')]
     time.sleep(1)
@@ -225,7 +233,7 @@ def test_zero_disables_the_limit(tmp_path):
         rc, out = g.run('call', '-S', '1')
         assert rc == 0, out
     assert len(g.runs(expected=5)) == 5
-    assert not os.path.exists(g.state_dir)
+    assert [name for name in os.listdir(g.state_dir) if name != '.lock'] == []
     g.log.close()
 
 
@@ -233,7 +241,7 @@ def test_zero_disables_the_limit(tmp_path):
 def test_no_pseudo_login_no_callback(gate, args):
     # login.config without '@' first (or a name that is no pseudo-login): refused, nothing dialled.
     rc, out = gate.run(*args)
-    assert rc == 1 and 'refused' in out
+    assert rc == 1 and out == ''
     assert gate.runs(expected=1, timeout=2) == []
     messages = gate.messages()
     assert len(messages) == 1 and messages[0].startswith('<35>') and 'not a pseudo-login name' in messages[0]
@@ -244,9 +252,9 @@ def test_a_state_it_cannot_write_refuses(gate):
     with open(gate.state_dir, 'w') as f:
         f.write('')
     rc, out = gate.run('call', '-S', '1')
-    assert rc == 1 and 'refused' in out
+    assert rc == 1 and out == ''
     assert gate.runs(expected=1, timeout=2) == []
-    assert 'state file in' in gate.messages()[0]
+    assert 'state in %s: cannot take its lock' % gate.state_dir in gate.messages()[0]
 
 
 def test_minus_s_dials_back_on_the_call_s_own_line_when_it_is_the_only_one(tmp_path):
@@ -281,11 +289,11 @@ def test_a_registered_caller_id_must_match(tmp_path, require):
     # From another number, and without caller ID: refused before anything else, logged, nothing dialled.
     for caller_id in ('3312345678', ''):
         rc, out = g.run('call', '-S', '123456', CALLER_ID=caller_id)
-        assert rc == 1 and out.strip() == 'Callback refused, try again later.', out
+        assert rc == 1 and out == '', out
     messages = g.messages()
     assert ["caller ID '3312345678' is not its registered one" in messages[0],
             "caller ID 'none' is not its registered one" in messages[1]] == [True, True], messages
-    assert not os.path.exists(os.path.join(g.state_dir, 'call')), 'a refused caller used up the budget'
+    assert not os.path.exists(os.path.join(g.state_dir, 'login', 'call')), 'a refused caller used up the budget'
     # From the registered number: called back.
     rc, out = g.run('call', '-S', '123456', CALLER_ID='33123 4567')
     assert rc == 0, out
@@ -339,14 +347,22 @@ def test_a_callback_that_handed_the_line_to_mgetty_is_recorded(tmp_path):
         assert record.read_text().split() == [str(mgetty.proc.pid), read_stat(mgetty.proc.pid)[19], 'call']
         assert stat.S_IMODE(os.stat(str(g.record_dir)).st_mode) == 0o700
         assert stat.S_IMODE(os.stat(str(record)).st_mode) == 0o600
-        assert any('callback made: login=call line=ttyT1 mgetty=%d' % mgetty.proc.pid in m for m in g.messages(True))
+        # syslog is written right after the record
+        said, deadline = [], time.monotonic() + 10
+        while not any('callback made' in m for m in said) and time.monotonic() < deadline:
+            said += g.messages(True)
+            time.sleep(0.1)
+        assert any('callback made: login=call line=ttyT1 mgetty=%d' % mgetty.proc.pid in m for m in said), said
     finally:
         mgetty.close()
         g.log.close()
 
 
-@pytest.mark.parametrize('status', [1, 10])
-def test_a_failed_callback_is_not_recorded(tmp_path, status):
+@pytest.mark.parametrize('status, counted', [(2, False), (255, False), (10, True), (5, True)])
+def test_a_failed_callback_is_not_recorded_and_counts_only_if_it_dialled(tmp_path, status, counted):
+    """callback.c: 2 (no free line, or no mgetty on it) and -1 (the modem does not answer) end it
+    before any dial: that callback leaves the budgets; 10 (no number answered) and 5 (the take-over
+    failed) dialled, and count."""
     script = '#!/bin/sh\nexec 0<>"$(readlink -f %s)"\nsleep 1\nexit %d\n' % (tmp_path / 'dev' / 'ttyT1', status)
     g = Gate(tmp_path, callback_script=script)
     mgetty = FakeMgetty(g)
@@ -358,8 +374,93 @@ def test_a_failed_callback_is_not_recorded(tmp_path, status):
         while not any('callback failed' in m for m in messages) and time.monotonic() < deadline:
             messages += g.messages(True)
             time.sleep(0.1)
-        assert any('callback failed: login=call line=' in m and 'exit status %d' % status in m for m in messages), messages
+        said = 'callback failed: login=call line=' if counted else 'callback failed before dialling: login=call line='
+        assert any(said in m and 'exit status %d' % status in m for m in messages), messages
         assert not (g.record_dir / 'ttyT1').exists()
+        assert len(entries(os.path.join(g.state_dir, 'login', 'call'))) == (1 if counted else 0)
     finally:
         mgetty.close()
         g.log.close()
+
+
+
+def test_a_number_s_budget_holds_across_pseudo_logins(tmp_path):
+    g = Gate(tmp_path, limit=5, budgets={'callback_number_limit_count': 2, 'callback_number_limit_window': 86400})
+    for login in ('call', 'callus'):
+        rc, out = g.run(login, '-l', 'ttyS1', '0W555')
+        assert rc == 0, out
+    # A third pseudo-login for the same number: refused; another number: called back.
+    rc, out = g.run('callthree', '-l', 'ttyS1', '0W555')
+    assert rc == 1 and out == ''
+    refused = [m for m in g.messages() if 'refused' in m]
+    assert len(refused) == 1 and 'login=callthree' in refused[0], refused
+    assert '2 callbacks for this number in the last 86400 s (limit 2)' in refused[0], refused
+    rc, out = g.run('callthree', '-l', 'ttyS1', '0W666')
+    assert rc == 0, out
+    assert [run[-1] for run in g.runs(expected=3)] == ['0W555', '0W555', '0W666']
+    g.log.close()
+
+
+def test_a_line_s_budget_and_the_server_s(tmp_path):
+    g = Gate(tmp_path, limit=5, budgets={'callback_line_limit_count': 1, 'callback_server_limit_count': 2})
+    rc, out = g.run('call', '-l', 'ttyS1', '1', DEVICE='ttyS1')
+    assert rc == 0, out
+    # Another call on the same line: past its budget.
+    rc, out = g.run('callus', '-l', 'ttyS1', '2', DEVICE='ttyS1')
+    assert rc == 1 and out == ''
+    refused = [m for m in g.messages() if 'refused' in m]
+    assert refused and '1 callbacks for this line in the last 3600 s (limit 1)' in refused[-1], refused
+    # A call on another line: the server's second and last.
+    rc, out = g.run('callus', '-l', 'ttyS1', '2', DEVICE='ttyS2')
+    assert rc == 0, out
+    rc, out = g.run('callthree', '-l', 'ttyS1', '3', DEVICE='ttyS3')
+    assert rc == 1 and out == ''
+    refused = [m for m in g.messages() if 'refused' in m]
+    assert refused and '2 callbacks for this server in the last 3600 s (limit 2)' in refused[-1], refused
+    assert len(g.runs(expected=3, timeout=3)) == 2
+    g.log.close()
+
+
+def test_times_ahead_of_the_clock_are_dropped(gate):
+    """A clock set back leaves entries in the future: they are dropped, not counted until real time
+    passes them (which locked a pseudo-login out)."""
+    os.makedirs(os.path.join(gate.state_dir, 'login'), mode=0o700)
+    with open(os.path.join(gate.state_dir, 'login', 'call'), 'w') as f:
+        f.write('%d a\n%d b\n' % (time.time() + 7200, time.time() + 4000))
+    rc, out = gate.run('call', '-S', '1')
+    assert rc == 0, out
+    assert len(entries(os.path.join(gate.state_dir, 'login', 'call'))) == 1
+
+
+def test_a_state_it_cannot_write_refuses_and_changes_no_budget(tmp_path):
+    """One budget file that cannot be written (its directory is a file here, as a full disk would
+    fail the write) refuses the call, and every budget keeps its old content: nothing half-written,
+    no history lost."""
+    g = Gate(tmp_path, budgets={'callback_server_limit_count': 5})
+    rc, out = g.run('call', '-S', '1')
+    assert rc == 0, out
+    login_file = os.path.join(g.state_dir, 'login', 'call')
+    before = open(login_file).read()
+    os.rename(os.path.join(g.state_dir, 'server'), os.path.join(g.state_dir, 'server.saved'))
+    with open(os.path.join(g.state_dir, 'server'), 'w') as f:
+        f.write('')
+    rc, out = g.run('call', '-S', '1')
+    assert rc == 1 and out == ''
+    assert open(login_file).read() == before
+    assert sorted(os.listdir(os.path.join(g.state_dir, 'login'))) == ['call'], 'a temporary file was left'
+    assert 'cannot write it' in [m for m in g.messages() if 'refused' in m][-1]
+    g.log.close()
+
+
+def test_the_refusal_looks_like_an_unknown_name(gate):
+    """What the caller reads on the line: the same as login.config's refusal of an unknown name
+    (/bin/false run by mgetty on the line: nothing)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(['/bin/false'], stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    proc.wait(timeout=10)
+    unknown = Gate.read(master)
+    for _n in range(2):
+        gate.run('call', '-S', '1')
+    rc, refused = gate.run('call', '-S', '1')
+    assert rc == 1 and refused == unknown == ''
