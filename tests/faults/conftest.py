@@ -607,3 +607,31 @@ def pytest_terminal_summary(terminalreporter):
                       "searched for the secrets of their own variables")
     for n in STATS["notes"]:
         tr.write_line(f"note: {n}")
+
+
+# --------------------------------------------------------------------------- more lines on the test modem
+
+
+def start_modem_with(ctr: Container, lines: list[str], *options: str) -> None:
+    """The test modem restarted with these lines (``PATH=NUMBER``) and emulator options (see
+    tests/modem/modememu.py: ``--calling-party-clear``, ``--caller-id``...), same pid, log and ready
+    files as ``Container.start_modem``; ``ctr.stop_modem(); ctr.start_modem()`` puts the usual two
+    lines back. The mgetty on a line whose pty went away exits and is respawned on the new one."""
+    ctr.stop_modem()
+    args = " ".join(f"--line {shlex.quote(spec)}" for spec in lines)
+    args += "".join(f" {shlex.quote(o)}" for o in options)
+    ctr.sh(
+        "mkdir -p /run/modememu && "
+        "start-stop-daemon --start --background --make-pidfile --pidfile /run/modememu.pid "
+        f"--exec /usr/bin/python3 -- {TEST_LIB}/modememu.py {args} --log /run/modememu/events.jsonl "
+        "--ready /run/modememu/ready"
+    )
+    paths = " ".join(f"test -e {shlex.quote(spec.rpartition('=')[0])} &&" for spec in lines)
+    ctr.sh(f"for i in $(seq 150); do test -e /run/modememu/ready && {paths} exit 0; sleep 0.2; done; exit 1")
+
+
+def modem_events(ctr: Container, since: float = 0.0) -> list[dict]:
+    """The test modem's events (/run/modememu/events.jsonl) from time ``since`` (time.time()) on."""
+    out = ctr.sh("cat /run/modememu/events.jsonl 2>/dev/null", check=False).stdout
+    events = [json.loads(row) for row in out.splitlines() if row.strip()]
+    return [e for e in events if e["t"] >= since]

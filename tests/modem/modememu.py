@@ -15,7 +15,8 @@ Usage::
 
     python3 modememu.py --line /dev/ttyS1=100 --line /run/modememu/caller=200 \\
         [--bind] [--log /run/modememu/events.jsonl] [--pidfile F] [--ready F] \\
-        [--ring-interval 2] [--max-rings 10] [--speed 38400] [--verbose]
+        [--ring-interval 2] [--max-rings 10] [--speed 38400] [--verbose] \\
+        [--calling-party-clear [NUMBERS]] [--release-time SECONDS] [--caller-id [NUMBERS]]
 
 Commands (command mode; a line is ``AT`` + commands + CR, case-insensitive, parsed left
 to right, so ``AT&FH0``, ``ATQ0V1H0`` and ``AT&C1A`` work; ``A/`` repeats the last line):
@@ -26,19 +27,45 @@ to right, so ``AT&FH0``, ``ATQ0V1H0`` and ``AT&C1A`` work; ``A/`` repeats the la
              number): BUSY; else the callee gets RING every --ring-interval seconds
              until it answers, or --max-rings rings pass and the caller gets NO CARRIER.
              Any byte from the caller while ringing aborts the call (NO CARRIER).
+             A leading *67 or #31# withholds our number from the callee's caller ID.
+             On a line whose call is held (see below): no dial tone.
     En Qn Vn echo, quiet, verbose result codes (V0: numeric codes)
     H[n]     hang up (H1: OK, nothing)            O   back online (CONNECT)
     I[n]     identity text, then OK               Z, &F   reset to defaults (Z hangs up)
     Sn=v Sn? registers: S0 auto-answer rings, S1 ring count, S2 escape char, S3 CR,
              S4 LF, S5 BS, S12 escape guard time in 1/50 s (default 50 = 1 s)
     &Dn      DTR handling: &D0 ignore a DTR drop, else a DTR drop hangs up (&D3 also resets)
-    B C L M N P T W X Y [n], &<letter>[n], \\<letter>[n], %<letter>[n]: accepted (OK)
+    Xn       result codes and dial-tone detection: X2 and X4 (the default, as in Hayes'
+             factory profile) and above detect the dial tone, X0 X1 X3 dial blind
+    B C L M N P T W Y [n], &<letter>[n], \\<letter>[n], %<letter>[n]: accepted (OK)
     +FCLASS=0 +FCLASS? +FCLASS=? +GMI +GMM +GMR +GCAP: answered; other + commands: ERROR
     anything else: ERROR.  Text that does not start with AT is echoed and ignored.
 
 Online, ``+++`` with the guard time (S12) of silence before and after returns to
 command mode (OK) with the call held: ``ATO`` goes back online, ``ATH`` hangs up.
 Data that reaches a line in online command mode is discarded.
+
+Calling-party clear (``--calling-party-clear [NUMBERS]``: calls to these lines, comma
+separated, or to every line without a value).  Where the calling party controls clear-down
+(many PBXs, some exchanges), the called line hanging up (DTR drop, last close, ATH, ATZ)
+does not end the call: the caller gets no NO CARRIER and stays connected, and the call is
+held on the called line until the caller hangs up (or, with ``--release-time SECONDS``,
+until the exchange releases it after that time: the caller then gets NO CARRIER).  Data
+the caller sends meanwhile is lost.  A held line is engaged (BUSY to other callers), and
+when it goes off hook again to dial, it is still in the held call: with dial-tone detection
+(X2, X4) the dial fails with NO DIALTONE; dialling blind (X0, X1, X3) it gets CONNECT into
+the held call, to the caller, whatever number it dialled (the ``dial`` event's ``result``
+is ``held``; the ``connect`` events carry ``held``).  That is what mgetty's ``callback -S``
+does on such a line: it takes the first CONNECT for its dial-back.
+
+Caller ID (``--caller-id [NUMBERS]``: delivered to these lines, or to every line without a
+value), as Rockwell-type modems deliver it (US Bellcore/Telcordia, AT#CID=1): between the
+first and the second RING (half a ring interval after the first, at most 0.5 s) the called
+line gets ``DATE = MMDD``, ``TIME = HHMM`` and ``NMBR = <the calling line's number>``, or
+``NMBR = P`` (private) when the caller withheld it.  mgetty reads these lines (cnd.c) into
+CALLER_ID, which it passes to the login program; it counts the NMBR line as a RING, and
+needs ``rings 2`` (or more) in mgetty.config to wait for it.  Lines without caller ID
+delivery get nothing (mgetty then says CALLER_ID=none).
 
 Nothing is written to a line nobody has open (a serial port that no program has open
 loses what arrives): whether the slave is open is polled every 50 ms while it is closed.
@@ -52,8 +79,12 @@ Events are appended to ``--log`` as JSON objects, one per line::
 (``number`` dialled, ``dialstring``, ``result``: ringing, busy or no-carrier),
 ``ring`` (at the callee: ``count``), ``answer`` (at the callee: ``auto``),
 ``connect`` (one per side: ``speed``), ``hangup`` (``reason``: ath, close, dtr, reset,
-no-answer, abort).  Call events carry ``number`` (the number dialled for that call)
-and ``peer`` (the other line's number); ``line`` is always the line's own number.
+no-answer, abort, release).  Call events carry ``number`` (the number dialled for that call)
+and ``peer`` (the other line's number); ``line`` is always the line's own number.  With
+calling-party clear, a called line's ``hangup`` that holds the call has ``held: true``; a
+dial from a held line has ``result`` ``held`` or ``no-dialtone``, and its ``connect`` events
+``held: true``.  With caller ID, ``ring`` events carry ``caller_id`` (what the called line
+is told, ``P`` when withheld) and a withheld ``dial`` has ``withheld: true``.
 
 ``--ready FILE`` is written (JSON: pid and lines) once all lines exist; SIGTERM or
 SIGINT removes the links, bind mounts, ready file and pid file, and exits 0.
@@ -75,7 +106,7 @@ import termios
 import time
 import tty
 
-VERSION = "1.0"
+VERSION = "1.1"
 IDENT = "dialin.callback modememu " + VERSION
 
 # Call states of a line.
@@ -99,6 +130,7 @@ NUMERIC = {
 DEFAULT_REGS = {0: 0, 1: 0, 2: 43, 3: 13, 4: 10, 5: 8, 6: 2, 7: 50, 8: 2, 10: 14, 12: 50}
 
 CHECK_INTERVAL = 0.05  # s: polling of closed lines and of DTR
+WITHHOLD_PREFIXES = ("*67", "#31#")  # dialled before the number: the callee's caller ID says P
 
 MS_BIND = 4096
 MNT_DETACH = 2
@@ -159,6 +191,11 @@ class Line:
         self.state = IDLE
         self.peer: Line | None = None
         self.call_number = ""  # the number dialled for the current call
+        self.called = False  # this line was the called party of the current call
+        self.held: Line | None = None  # (called line, on hook) the caller whose call it still holds
+        self.held_until: float | None = None  # when the exchange releases the held call
+        self.caller_id = ""  # (ringing line) the caller ID this call delivers
+        self.cid_due: float | None = None  # when the caller ID block is sent
         self.next_ring = 0.0
         self.rings = 0
         self.last_rx = 0.0
@@ -174,6 +211,7 @@ class Line:
         self.quiet = False
         self.verbose = True
         self.dtr_mode = 2
+        self.xlevel = 4
         self.regs = dict(DEFAULT_REGS)
         self.regs[12] = self.emu.default_s12
         self.selected_reg = 0
@@ -490,7 +528,9 @@ class Line:
             elif c == "I":
                 v = number()
                 self.info({3: "modememu pty Hayes emulator", 4: "dialin.callback"}.get(v, IDENT))
-            elif c in "BCLMNPTWXY":
+            elif c == "X":
+                self.xlevel = number()
+            elif c in "BCLMNPTWY":
                 number()
             elif c == "S":
                 reg = number(-1)
@@ -565,33 +605,71 @@ class Line:
 
     def profile(self) -> str:
         regs = " ".join(f"S{k:02d}:{v:03d}" for k, v in sorted(self.regs.items()))
-        return (f"E{int(self.echo)} Q{int(self.quiet)} V{int(self.verbose)} &D{self.dtr_mode}"
+        return (f"E{int(self.echo)} Q{int(self.quiet)} V{int(self.verbose)} X{self.xlevel} &D{self.dtr_mode}"
                 f"\r\n{regs}")
 
     # ----- calls ------------------------------------------------------------------------
     def dial(self, dialstring: str):
         number = "".join(ch for ch in dialstring if ch.isdigit() or ch in "*#")
+        withheld = None
+        for prefix in WITHHOLD_PREFIXES:
+            if number.startswith(prefix) and len(number) > len(prefix):
+                number, withheld = number[len(prefix):], True
+                break
         if self.state in (ONLINE_CMD, ONLINE):
             self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="error")
             return "ERROR"
+        if self.held is not None:
+            return self.dial_into_held_call(number, dialstring)
         callee = self.emu.numbers.get(number)
         if callee is None or not number or self.state == RINGING:
-            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="no-carrier")
+            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="no-carrier",
+                           withheld=withheld)
             return "NO CARRIER"
-        if callee is self or callee.state != IDLE:
-            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="busy")
+        if callee is self or callee.state != IDLE or callee.held is not None:
+            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="busy",
+                           withheld=withheld)
             return "BUSY"
-        self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="ringing")
+        self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="ringing",
+                       withheld=withheld)
         self.state = DIALING
         self.peer = callee
         self.call_number = number
+        self.called = False
         callee.state = RINGING
         callee.peer = self
         callee.call_number = number
+        callee.called = True
+        callee.caller_id = "P" if withheld else self.number
+        callee.cid_due = None
         callee.rings = 0
         callee.regs[1] = 0
         callee.next_ring = time.monotonic() + 0.2
         return PENDING
+
+    def dial_into_held_call(self, number: str, dialstring: str):
+        """Off hook on a line whose call is held: no dial tone, the line is still in that call."""
+        caller = self.held
+        assert caller is not None
+        if self.xlevel == 2 or self.xlevel >= 4:  # dial-tone detection
+            self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="no-dialtone",
+                           peer=caller.number)
+            return "NO DIALTONE"
+        # Dialling blind: the digits go into the held call, and the caller's modem is still there.
+        self.emu.event(self, "dial", number=number, dialstring="D" + dialstring, result="held",
+                       peer=caller.number)
+        self.held = None
+        self.held_until = None
+        self.state = ONLINE
+        self.peer = caller
+        self.last_rx = time.monotonic()
+        self.esc_count = 0
+        self.esc_deadline = None
+        self.dtr_low = self.speed_is_zero()
+        self.emu.event(self, "connect", speed=self.emu.speed, number=number, peer=caller.number, held=True)
+        self.emu.event(caller, "connect", speed=self.emu.speed, number=self.call_number, peer=self.number,
+                       held=True)
+        return f"CONNECT {self.emu.speed}"
 
     def ring(self, now: float) -> None:
         """Called on the callee when its next ring is due."""
@@ -609,12 +687,26 @@ class Line:
             return
         self.rings += 1
         self.regs[1] = min(self.rings, 255)
-        self.emu.event(self, "ring", count=self.rings, number=self.call_number, peer=caller.number)
+        cid = self.caller_id if self.emu.delivers_caller_id(self) else None
+        self.emu.event(self, "ring", count=self.rings, number=self.call_number, peer=caller.number,
+                       caller_id=cid)
         self.result("RING")
         self.next_ring = now + self.emu.ring_interval
+        if cid is not None and self.rings == 1:
+            self.cid_due = now + min(0.5, self.emu.ring_interval / 2)
         s0 = self.regs.get(0, 0)
         if s0 > 0 and self.rings >= s0:
             self.answer(auto=True)
+
+    def send_caller_id(self) -> None:
+        """The caller ID block between the first and the second RING (Rockwell: DATE, TIME, NMBR)."""
+        self.cid_due = None
+        if self.quiet:
+            return
+        now = time.localtime()
+        block = f"DATE = {now.tm_mon:02d}{now.tm_mday:02d}\r\nTIME = {now.tm_hour:02d}{now.tm_min:02d}\r\n" \
+                f"NMBR = {self.caller_id}\r\n"
+        self.write(b"\r\n" + block.encode())
 
     def answer(self, auto: bool):
         if self.state != RINGING or self.peer is None:
@@ -643,9 +735,23 @@ class Line:
         self.peer = None
 
     def hangup(self, reason: str) -> None:
-        """Our side ends the call (ATH, close, DTR drop, reset): the peer gets NO CARRIER."""
+        """Our side ends the call (ATH, close, DTR drop, reset): the peer gets NO CARRIER.
+
+        With calling-party clear, a called line that hangs up only goes on hook: the call is held
+        for the caller, who gets nothing.  The caller hanging up clears a held call."""
         peer = self.peer
         state = self.state
+        if (state in (ONLINE, ONLINE_CMD) and self.called and peer is not None and peer.peer is self
+                and self.emu.calling_party_clears(self)):
+            self.state = IDLE
+            self.peer = None
+            self.esc_count = 0
+            self.esc_deadline = None
+            self.held = peer
+            release = self.emu.release_time
+            self.held_until = time.monotonic() + release if release > 0 else None
+            self.emu.event(self, "hangup", reason=reason, number=self.call_number, peer=peer.number, held=True)
+            return
         self.state = IDLE
         self.peer = None
         self.esc_count = 0
@@ -661,6 +767,10 @@ class Line:
             return
         self.emu.event(self, "hangup", reason=reason, number=self.call_number,
                        peer=peer.number if peer else None)
+        if peer is not None and peer.held is self:  # the caller clears the call it held
+            peer.held = None
+            peer.held_until = None
+            return
         if peer is not None and peer.peer is self:
             peer.state = IDLE
             peer.peer = None
@@ -681,6 +791,10 @@ class Line:
             self.refresh_open()
         if self.state == RINGING and now >= self.next_ring:
             self.ring(now)
+        if self.state == RINGING and self.cid_due is not None and now >= self.cid_due:
+            self.send_caller_id()
+        if self.held is not None and self.held_until is not None and now >= self.held_until:
+            self.release_held_call()
         if (self.state == ONLINE and self.esc_count == 3 and self.esc_deadline is not None
                 and now >= self.esc_deadline):
             self.esc_count = 0
@@ -702,12 +816,30 @@ class Line:
                 self.reset_settings()
         self.dtr_low = low
 
+    def release_held_call(self) -> None:
+        """The exchange's release timer ran out: the held call ends, the caller gets NO CARRIER."""
+        caller = self.held
+        self.held = None
+        self.held_until = None
+        if caller is None or caller.peer is not self:
+            return
+        self.emu.event(caller, "hangup", reason="release", number=caller.call_number, peer=self.number)
+        caller.state = IDLE
+        caller.peer = None
+        caller.esc_count = 0
+        caller.esc_deadline = None
+        caller.result("NO CARRIER")
+
     def next_deadline(self, now: float) -> float:
         d = now + 1.0
         if not self.open or self.state in (ONLINE, ONLINE_CMD, DIALING):
             d = min(d, now + CHECK_INTERVAL)
         if self.state == RINGING:
             d = min(d, self.next_ring)
+            if self.cid_due is not None:
+                d = min(d, self.cid_due)
+        if self.held_until is not None:
+            d = min(d, self.held_until)
         if self.esc_deadline is not None:
             d = min(d, self.esc_deadline)
         return d
@@ -723,11 +855,21 @@ class Emulator:
         self.speed = args.speed
         self.speed_const = getattr(termios, f"B{args.speed}", termios.B38400)
         self.default_s12 = max(1, min(255, round(args.guard * 50)))
+        self.cpc_lines = number_set(args.calling_party_clear)
+        self.release_time = args.release_time
+        self.cid_lines = number_set(args.caller_id)
         self.verbose = args.verbose
         self.logf = None
         if args.log:
             os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
             self.logf = open(args.log, "a", encoding="utf-8")  # noqa: SIM115
+
+    def calling_party_clears(self, line: Line) -> bool:
+        """Whether the calling party alone clears calls to this line."""
+        return self.cpc_lines is True or (bool(self.cpc_lines) and line.number in self.cpc_lines)
+
+    def delivers_caller_id(self, line: Line) -> bool:
+        return self.cid_lines is True or (bool(self.cid_lines) and line.number in self.cid_lines)
 
     def debug(self, msg: str) -> None:
         if self.verbose:
@@ -753,6 +895,10 @@ class Emulator:
             self.numbers[number] = line
             line.create(self.args.bind)
             self.debug(f"line {number}: {line.path} -> {line.pts}")
+        for option, numbers in (("--calling-party-clear", self.cpc_lines), ("--caller-id", self.cid_lines)):
+            unknown = sorted(numbers - set(self.numbers)) if isinstance(numbers, set) else []
+            if unknown:
+                raise SystemExit(f"modememu: {option}: no line has the number(s) {', '.join(unknown)}")
         if self.args.pidfile:
             write_atomic(self.args.pidfile, f"{os.getpid()}\n")
         if self.args.ready:
@@ -805,6 +951,18 @@ class Emulator:
                     line.flush()
 
 
+def number_set(values):
+    """--calling-party-clear / --caller-id values: True for every line, else the set of numbers."""
+    if not values:
+        return set()
+    numbers = set()
+    for value in values:
+        if value == "all":
+            return True
+        numbers |= {n.strip() for n in value.split(",") if n.strip()}
+    return numbers
+
+
 def write_atomic(path: str, text: str) -> None:
     path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -835,6 +993,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--speed", type=int, default=38400, help="speed in CONNECT messages (default 38400)")
     ap.add_argument("--guard", type=float, default=1.0, metavar="SECONDS",
                     help="default escape guard time, register S12 (default 1)")
+    ap.add_argument("--calling-party-clear", action="append", nargs="?", const="all", metavar="NUMBERS",
+                    help="calls to these lines (comma-separated numbers; no value: every line) are cleared "
+                         "by the caller only: when the called line hangs up the call is held, and the line "
+                         "going off hook again is still in it (repeatable)")
+    ap.add_argument("--release-time", type=float, default=0.0, metavar="SECONDS",
+                    help="with --calling-party-clear: the exchange releases a held call after this time "
+                         "(default 0: never, the caller must hang up)")
+    ap.add_argument("--caller-id", action="append", nargs="?", const="all", metavar="NUMBERS",
+                    help="deliver the caller's number to these lines (comma-separated; no value: every line) "
+                         "between the first and the second RING: DATE = , TIME = , NMBR = (repeatable)")
     ap.add_argument("-v", "--verbose", action="store_true", help="trace data and events on stderr")
     ap.add_argument("-q", "--quiet", action="store_true", help="no start-up message")
     return ap.parse_args(argv)

@@ -485,3 +485,205 @@ def test_caller_expect_timeout_names_what_it_waited_for(emu):
     a.send("AT\r")
     with pytest.raises(ExpectTimeout, match="login:"):
         a.expect("login:")
+
+
+# ----- calling-party clear: the held line -------------------------------------------------
+
+
+def held_call(tmp_path, extra=("--calling-party-clear", "200")):
+    """a (100) calls b (200), b answers and hangs up (DTR drop): with calling-party clear on 200
+    the call is held for a."""
+    e = Emu(tmp_path, extra=list(extra))
+    a, b = connect(e)
+    b.drop_dtr(0.3)
+    return e, a, b
+
+
+def test_a_called_line_hanging_up_holds_the_call_with_calling_party_clear(tmp_path):
+    e, a, b = held_call(tmp_path)
+    try:
+        assert b"NO CARRIER" not in a.read_for(0.5), "the caller was hung up on"
+        (hup,) = e.events("hangup")
+        assert hup == {**hup, "line": "200", "reason": "dtr", "held": True, "peer": "100"}
+        cmd(b, "AT")  # the called line is on hook, in command mode
+        # mgetty's init chat on the held line (ATZ, AT&F...) does not end the call...
+        cmd(b, "ATZ")
+        cmd(b, "AT&FE1Q0V1&C1&D2&K3S0=0")
+        a.send("lost")  # ...and nobody hears the caller meanwhile
+        assert b.read_for(0.3) == b""
+        c = e.open("c")
+        cmd(c, "AT")
+        c.send("ATD200\r")  # the held line is engaged
+        c.expect("\r\nBUSY\r\n")
+        # Off hook again: no dial tone. Dial-tone detection (X4, the factory default) says so.
+        cmd(b, "ATD300", "\r\nNO DIALTONE\r\n")
+        assert b"RING" not in c.read_for(0.5)
+        # Dialling blind (X3), the dial lands in the held call: CONNECT, to the caller.
+        cmd(b, "ATX3")
+        cmd(b, "ATD300", "\r\nCONNECT 38400\r\n")
+        b.send("login: ")
+        a.expect("login: ")
+        a.send("intruder\r")
+        b.expect("intruder\r")
+        assert b"RING" not in c.read_for(0.3), "the dialled number rang"
+        dials = [d for d in e.events("dial") if d["line"] == "200"]
+        assert [(d["number"], d["result"], d.get("peer")) for d in dials] == [
+            ("300", "no-dialtone", "100"), ("300", "held", "100")]
+        held = [ev for ev in e.events("connect") if ev.get("held")]
+        assert {(ev["line"], ev["peer"]) for ev in held} == {("200", "100"), ("100", "200")}
+        assert b"NO CARRIER" not in a.received
+    finally:
+        e.stop()
+
+
+def test_the_caller_hanging_up_clears_a_held_call(tmp_path):
+    e, a, b = held_call(tmp_path)
+    try:
+        escape(a)
+        cmd(a, "ATH")  # the calling party clears the call
+        assert b"NO CARRIER" not in b.read_for(0.3)  # on hook: nothing to tell it
+        c = e.open("c")
+        cmd(c, "AT")
+        cmd(b, "ATX3")
+        b.send("ATD300\r")  # a normal dial now
+        c.expect("RING")
+        c.send("ATA\r")
+        b.expect("CONNECT 38400")
+        assert e.events("dial")[-1]["result"] == "ringing"
+        # b is the calling party of this call: its hang-up clears it at once.
+        b.drop_dtr(0.3)
+        c.expect("\r\nNO CARRIER\r\n")
+    finally:
+        e.stop()
+
+
+def test_a_caller_who_closes_the_line_clears_the_held_call(tmp_path):
+    e, a, b = held_call(tmp_path)
+    try:
+        a.close()
+        time.sleep(0.3)
+        c = e.open("c")
+        cmd(c, "AT")
+        c.send("ATD200\r")  # the line is free again
+        b.expect("RING")
+        assert [h["reason"] for h in e.events("hangup")] == ["dtr", "close"]
+    finally:
+        e.stop()
+
+
+def test_the_exchange_releases_a_held_call_after_the_release_time(tmp_path):
+    e, a, b = held_call(tmp_path, extra=("--calling-party-clear", "--release-time", "0.6"))
+    try:
+        assert b"NO CARRIER" not in a.read_for(0.2)
+        a.expect("\r\nNO CARRIER\r\n", timeout=3)
+        assert e.events("hangup")[-1] == {**e.events("hangup")[-1], "line": "100", "reason": "release"}
+        c = e.open("c")
+        cmd(c, "AT")
+        b.send("ATD300\r")  # dial tone again
+        c.expect("RING")
+        cmd(a, "AT")
+    finally:
+        e.stop()
+
+
+def test_without_calling_party_clear_the_called_line_hangs_up_as_before(tmp_path):
+    e, a, b = held_call(tmp_path, extra=("--calling-party-clear", "300"))  # not b's line
+    try:
+        a.expect("\r\nNO CARRIER\r\n")
+        assert "held" not in e.events("hangup")[0]
+        cmd(b, "ATX0")
+        c = e.open("c")
+        cmd(c, "AT")
+        b.send("ATD300\r")
+        c.expect("RING")
+    finally:
+        e.stop()
+
+
+@pytest.mark.parametrize("x, result", [(0, "CONNECT 38400"), (1, "CONNECT 38400"), (2, "NO DIALTONE"),
+                                       (3, "CONNECT 38400"), (4, "NO DIALTONE"), (None, "NO DIALTONE")])
+def test_dial_tone_detection_by_x_level(tmp_path, x, result):
+    e, a, b = held_call(tmp_path)
+    try:
+        if x is not None:
+            cmd(b, f"ATX{x}")
+        b.send("ATDT300\r")
+        assert b.expect_re(rb"\r\n(CONNECT 38400|NO DIALTONE|NO CARRIER|BUSY)\r\n").endswith(
+            f"\r\n{result}\r\n".encode())
+        b.send("ATQ0\r")
+        if result == "NO DIALTONE":
+            b.expect("OK")
+            assert b"NO CARRIER" not in a.read_for(0.2)  # still held
+        else:
+            a.expect("ATQ0\r")  # online: the command is data for the caller
+    finally:
+        e.stop()
+
+
+def test_calling_party_clear_needs_known_numbers(tmp_path):
+    with pytest.raises(RuntimeError, match="no line has the number"):
+        Emu(tmp_path, extra=["--calling-party-clear", "100,999"])
+
+
+# ----- caller ID --------------------------------------------------------------------------
+
+
+def test_caller_id_is_delivered_between_the_first_and_second_ring(tmp_path):
+    e = Emu(tmp_path, extra=["--caller-id", "200"])
+    try:
+        a = e.open("a")
+        b = e.open("b")
+        cmd(b, "AT")
+        a.send("ATD200\r")
+        got = b.expect("\r\nRING\r\n")
+        got += b.expect("\r\nRING\r\n")
+        text = got.decode()
+        # As mgetty's cnd.c reads it (Rockwell: "DATE = ", "TIME = ", "NMBR = ").
+        assert text.index("RING") < text.index("NMBR = 100\r\n") < text.rindex("RING"), text
+        lines = [ln for ln in text.split("\r\n") if ln]
+        i = lines.index("NMBR = 100")
+        assert lines[i - 2].startswith("DATE = ") and len(lines[i - 2]) == len("DATE = 0321")
+        assert lines[i - 1].startswith("TIME = ") and lines[i - 1][7:].isdigit()
+        assert text.count("NMBR") == 1  # once per call
+        rings = e.events("ring")
+        assert rings[0]["caller_id"] == "100"
+        b.send("ATA\r")
+        a.expect("CONNECT")
+    finally:
+        e.stop()
+
+
+def test_a_withheld_number_is_delivered_as_private(tmp_path):
+    e = Emu(tmp_path, extra=["--caller-id"])
+    try:
+        a = e.open("a")
+        b = e.open("b")
+        cmd(b, "AT")
+        a.send("ATD*67200\r")  # *67 (or #31#): withhold the number; 200 still rings
+        b.expect("RING")
+        b.expect("\r\nNMBR = P\r\n")
+        (dial,) = e.events("dial")
+        assert dial == {**dial, "number": "200", "withheld": True, "result": "ringing"}
+        b.send("ATA\r")
+        a.expect("CONNECT")
+        escape(a)
+        cmd(a, "ATH")
+        b.expect("NO CARRIER")
+        a.send("ATD#31#200\r")
+        b.expect("\r\nNMBR = P\r\n")
+    finally:
+        e.stop()
+
+
+def test_no_caller_id_on_lines_without_it(tmp_path):
+    e = Emu(tmp_path, extra=["--caller-id", "300"])
+    try:
+        a = e.open("a")
+        b = e.open("b")
+        cmd(b, "AT")
+        a.send("ATD200\r")
+        got = b.expect("\r\nRING\r\n") + b.expect("\r\nRING\r\n")
+        assert b"NMBR" not in got and b"DATE" not in got
+        assert "caller_id" not in e.events("ring")[0]
+    finally:
+        e.stop()
