@@ -434,6 +434,15 @@ def server_errors(values):
                 lines.append(line)
     if lines:
         errors.append('server_callback_users: lines %s are not in server_ports (%s).' % (_json(lines), _json(devices)))
+    # mgetty reads the caller ID between the first and the second RING (cnd.c): with rings 1 it has
+    # answered before, and a caller_id user would never be called back.
+    if any(user.get('caller_id') for user in callback_users) or values.get('server_require_caller_id') is True:
+        early = [port.get('device', '?') for port in ports if _int(port.get('rings', 1)) is not None
+                 and _int(port.get('rings', 1)) < 2]
+        if early:
+            errors.append('server_ports: rings must be 2 or more on %s when callback users have a caller_id: mgetty'
+                          ' reads the caller ID between the first and the second RING, and with rings 1 it answers'
+                          ' before (every call of such a user would be refused).' % _json(early))
     speeds = []
     for port in ports:
         if _int(port.get('speed', 38400)) not in speeds:

@@ -63,20 +63,8 @@ CONFIGS["held"] = functools.partial(held_vars, True)
 CONFIGS["held-same-line"] = functools.partial(held_vars, False)
 CONFIGS["held-caller-id"] = functools.partial(held_vars, True, caller_id=True)
 
-# The callback role passes each user's caller_id on to the callback_user module, whose users option
-# does not take it (a defect of the role, not of this test): the converge fails. Until that is
-# fixed, the caller ID tests are expected failures for exactly that reason, and any other failure
-# fails them.
-CALLER_ID_DEFECT = "Unsupported parameters for (dialin.callback.callback_user) module: users.caller_id"
-
-
 def ensure_caller_id_config(host) -> None:
-    try:
-        host.ensure("held-caller-id")
-    except AssertionError as e:
-        if CALLER_ID_DEFECT in str(e):
-            pytest.xfail(f"the callback role cannot converge a caller_id: {CALLER_ID_DEFECT}")
-        raise
+    host.ensure("held-caller-id")
 
 
 # The attacker, in the container: dials the server, types the pseudo-login, keeps the line (no

@@ -383,7 +383,6 @@ def test_a_failed_callback_is_not_recorded_and_counts_only_if_it_dialled(tmp_pat
         g.log.close()
 
 
-
 def test_a_number_s_budget_holds_across_pseudo_logins(tmp_path):
     g = Gate(tmp_path, limit=5, budgets={'callback_number_limit_count': 2, 'callback_number_limit_window': 86400})
     for login in ('call', 'callus'):

@@ -257,3 +257,17 @@ def test_an_insecure_switch_is_a_warning_of_every_run(monkeypatch, switch):
     said[:] = []
     input_errors(dict(values, **{switch: False}), 'ppp_server')
     assert said == []
+
+
+def test_a_caller_id_needs_two_rings_on_the_ports():
+    port = {'device': 'ttyS1', 'local_ip': '192.168.1.1', 'remote_ip': '192.168.1.2'}
+    users = [{'name': 'call', 'number': '123', 'caller_id': '555'}]
+    errors = input_errors({'server_ports': [port], 'server_callback_users': users, 'server_ppp_users': []}, 'server')
+    assert any('rings must be 2 or more on ["ttyS1"]' in e for e in errors), errors
+    errors = input_errors({'server_ports': [dict(port, rings=2)], 'server_callback_users': users,
+                           'server_ppp_users': []}, 'server')
+    assert not any('rings' in e for e in errors), errors
+    # No caller ID anywhere: rings 1 is fine.
+    errors = input_errors({'server_ports': [port], 'server_callback_users': [{'name': 'call', 'number': '123'}],
+                           'server_ppp_users': []}, 'server')
+    assert not any('rings' in e for e in errors), errors
