@@ -63,6 +63,7 @@ CONFIGS["held"] = functools.partial(held_vars, True)
 CONFIGS["held-same-line"] = functools.partial(held_vars, False)
 CONFIGS["held-caller-id"] = functools.partial(held_vars, True, caller_id=True)
 
+
 def ensure_caller_id_config(host) -> None:
     host.ensure("held-caller-id")
 
