@@ -184,6 +184,7 @@ def test_pppd_pap_login_without_a_callback_is_refused(host):
 def call_back_and_log_in(host, pseudo_login, user, password, then):
     """The caller logs in as ``pseudo_login``, is called back on ttyS1, and types user and password at
     the new login:. Each test has its own pseudo-login: the rate limit counts callbacks per pseudo-login.
+    Its tests take ``paced_line`` (conftest.py): init's respawn limit.
 
     ``then`` are the caller's further steps.
     """
@@ -195,17 +196,23 @@ def call_back_and_log_in(host, pseudo_login, user, password, then):
     return run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "90"] + script)
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(callbacks=1)
 def test_root_password_after_a_callback_gets_no_shell(host):
     result = call_back_and_log_in(host, "callroot", "root", ROOT_PASSWORD, ["expect", "Permission denied", "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(callbacks=1)
 def test_local_user_password_after_a_callback_gets_no_shell(host):
     result = call_back_and_log_in(host, "calllocal", LOCAL_USER, LOCAL_PASSWORD,
                                   ["expect", "Permission denied", "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(callbacks=1)
 def test_ppp_account_after_a_callback_still_starts_pppd(host):
     """login accepts the PPP account on the dial-in line and its shell starts pppd there.
 
@@ -230,6 +237,8 @@ BROKEN_LOGIN_CONFIG = {
 }
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(calls=1)
 @pytest.mark.parametrize("damage", sorted(BROKEN_LOGIN_CONFIG))
 def test_a_broken_login_config_gives_no_session_before_a_callback(host, damage):
     """login.config damaged as a careless admin or a package upgrade would: mgetty then runs login for

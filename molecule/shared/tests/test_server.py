@@ -272,6 +272,8 @@ def call(host):
     return host.run(" ".join(shlex.quote(a) for a in cmd))
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(calls=1)
 @pytest.mark.parametrize("attempt", [1, 2])
 def test_a_call_gets_the_login_prompt(host, attempt):
     """The test plays the caller's modem; mgetty answers RING and prints login:.
@@ -283,6 +285,8 @@ def test_a_call_gets_the_login_prompt(host, attempt):
     assert "login:" in result.stdout
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(callbacks=1)
 def test_a_callback_user_is_called_back(host):
     """The whole callback, short of PPP, with the real mgetty and callback programs.
 
@@ -318,6 +322,9 @@ def rate_limit_refusals(host, login):
     return [line for line in logs.splitlines() if f"callback refused: login={login} " in line]
 
 
+@pytest.mark.usefixtures("paced_line")
+# RATE_LIMIT callbacks, the refused call and the call after it.
+@pytest.mark.line_calls(callbacks=RATE_LIMIT, calls=2)
 def test_a_call_past_the_rate_limit_gets_no_callback(host):
     """Anyone may type a pseudo-login: past callback_rate_limit_count callbacks in the window the
     server dials nothing, the caller is told nothing (as for an unknown name), the line is free again
@@ -371,6 +378,8 @@ def refusals(host, login):
     return [line for line in logs.splitlines() if f"user='{login}'" in line and "cmd='/bin/false'" in line]
 
 
+@pytest.mark.usefixtures("paced_line")
+@pytest.mark.line_calls(calls=1)
 def test_a_login_before_a_callback(host):
     """A PPP account's name typed before any callback: refused with version 2, else login runs.
 
