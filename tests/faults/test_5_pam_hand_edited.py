@@ -32,8 +32,11 @@ def test_hand_edited_common_account_stops_the_run(host):
         # pam-auth-update wrote nothing: the administrator's file is as they left it.
         assert ctr.sh(f"cmp {COMMON_ACCOUNT} /root/common-account.edited", check=False).returncode == 0
     finally:
+        # pam-auth-update remembers what it last wrote (the profile removed): a copy put back by hand
+        # would look like a local edit to it, and it would leave the file alone whenever the profile
+        # changes later. --force writes the file anew from the profiles, as after an upgrade.
         ctr.sh(f"cp -p /root/common-account.before-edit {COMMON_ACCOUNT} && "
-               f"DEBIAN_FRONTEND=noninteractive pam-auth-update --enable {PROFILE} && "
+               f"DEBIAN_FRONTEND=noninteractive pam-auth-update --force --enable {PROFILE} && "
                "rm -f /root/common-account.before-edit /root/common-account.edited")
     host.converge("A")
     assert "pam_access.so accessfile=" in ctr.sh(f"cat {COMMON_ACCOUNT}").stdout
