@@ -242,18 +242,21 @@ def main() -> int:
             log(f'guest checked the boot after {boot:.1f} s; unplugging both modems (device_del)')
             for dev in QEMU_DEVICES:
                 qmp.execute('device_del', id=dev)
-            if not wait_for(guest_log, 'UNPLUGGED', proc, 60):
+            # longer than the guest's own 150 s wait, so that it always reports what it saw
+            if not wait_for(guest_log, 'UNPLUGGED', proc, 200):
                 log('the guest did not see both modems go')
             else:
                 log('plugging them back, modem B first (device_add), so that they swap ttys')
                 for dev in ('modem-b', 'modem-a'):
-                    for attempt in range(50):
+                    for attempt in range(150):
                         try:
                             qmp.execute('device_add', driver='usb-serial', id=dev, bus='xhci.0',
                                         chardev=f'{dev}-line', serial=QEMU_DEVICES[dev], **{'always-plugged': True})
                             break
-                        except RuntimeError:
+                        except RuntimeError as err:
                             # device_del completes asynchronously; the chardev is free once it has.
+                            if attempt == 149:
+                                log(f'device_add {dev} still refused after 30 s: {err}')
                             time.sleep(0.2)
                     time.sleep(1)
                 replug = time.monotonic()
