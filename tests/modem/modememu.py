@@ -16,7 +16,8 @@ Usage::
     python3 modememu.py --line /dev/ttyS1=100 --line /run/modememu/caller=200 \\
         [--bind] [--log /run/modememu/events.jsonl] [--pidfile F] [--ready F] \\
         [--ring-interval 2] [--max-rings 10] [--speed 38400] [--verbose] \\
-        [--calling-party-clear [NUMBERS]] [--release-time SECONDS] [--caller-id [NUMBERS]]
+        [--calling-party-clear [NUMBERS]] [--release-time SECONDS] [--caller-id [NUMBERS]] \\
+        [--error [NUMBERS]] [--silent [NUMBERS]]
 
 Commands (command mode; a line is ``AT`` + commands + CR, case-insensitive, parsed left
 to right, so ``AT&FH0``, ``ATQ0V1H0`` and ``AT&C1A`` work; ``A/`` repeats the last line):
@@ -66,6 +67,13 @@ line gets ``DATE = MMDD``, ``TIME = HHMM`` and ``NMBR = <the calling line's numb
 CALLER_ID, which it passes to the login program; it counts the NMBR line as a RING, and
 needs ``rings 2`` (or more) in mgetty.config to wait for it.  Lines without caller ID
 delivery get nothing (mgetty then says CALLER_ID=none).
+
+Broken modems (``--error [NUMBERS]``, ``--silent [NUMBERS]``: these lines, or every line
+without a value).  An ``--error`` modem echoes each command line and answers it with ``ERROR``,
+whatever it is (the init string of mgetty or callback included; mgetty's init chat fails on it at
+once); a ``--silent`` modem reads what it is sent and sends nothing back, no echo and no result (a
+modem switched off or hung: mgetty's init chat times out).  Neither one answers a call, and a call
+to it rings unanswered.  The ``cmd`` events of such a line carry ``fault`` (``error``, ``silent``).
 
 Nothing is written to a line nobody has open (a serial port that no program has open
 loses what arrives): whether the slave is open is polled every 50 ms while it is closed.
@@ -332,7 +340,7 @@ class Line:
 
     # ----- output ---------------------------------------------------------------------
     def write(self, data: bytes) -> None:
-        if not data:
+        if not data or self.emu.fault(self) == "silent":
             return
         self.refresh_open()
         if not self.open:
@@ -465,6 +473,12 @@ class Line:
             return  # not a command: a modem ignores it
         cmdtext = text[pos:].strip()
         self.last_cmd = cmdtext.encode("latin-1")
+        fault = self.emu.fault(self)
+        if fault:
+            # A broken modem runs nothing: no dial, no answer, no register change.
+            self.emu.event(self, "cmd", cmd=cmdtext, result="ERROR" if fault == "error" else None, fault=fault)
+            self.write(b"\r\nERROR\r\n")  # nothing reaches a silent line (write)
+            return
         outcome = self.execute(cmdtext[2:])
         shown = None if outcome is PENDING else outcome
         self.emu.event(self, "cmd", cmd=cmdtext, result=shown)
@@ -858,6 +872,8 @@ class Emulator:
         self.cpc_lines = number_set(args.calling_party_clear)
         self.release_time = args.release_time
         self.cid_lines = number_set(args.caller_id)
+        self.error_lines = number_set(args.error)
+        self.silent_lines = number_set(args.silent)
         self.verbose = args.verbose
         self.logf = None
         if args.log:
@@ -870,6 +886,13 @@ class Emulator:
 
     def delivers_caller_id(self, line: Line) -> bool:
         return self.cid_lines is True or (bool(self.cid_lines) and line.number in self.cid_lines)
+
+    def fault(self, line: Line) -> str:
+        """The line's modem is broken: "error" (answers every command ERROR), "silent", or ""."""
+        for name, numbers in (("silent", self.silent_lines), ("error", self.error_lines)):
+            if numbers is True or (bool(numbers) and line.number in numbers):
+                return name
+        return ""
 
     def debug(self, msg: str) -> None:
         if self.verbose:
@@ -895,7 +918,8 @@ class Emulator:
             self.numbers[number] = line
             line.create(self.args.bind)
             self.debug(f"line {number}: {line.path} -> {line.pts}")
-        for option, numbers in (("--calling-party-clear", self.cpc_lines), ("--caller-id", self.cid_lines)):
+        for option, numbers in (("--calling-party-clear", self.cpc_lines), ("--caller-id", self.cid_lines),
+                                ("--error", self.error_lines), ("--silent", self.silent_lines)):
             unknown = sorted(numbers - set(self.numbers)) if isinstance(numbers, set) else []
             if unknown:
                 raise SystemExit(f"modememu: {option}: no line has the number(s) {', '.join(unknown)}")
@@ -1003,6 +1027,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--caller-id", action="append", nargs="?", const="all", metavar="NUMBERS",
                     help="deliver the caller's number to these lines (comma-separated; no value: every line) "
                          "between the first and the second RING: DATE = , TIME = , NMBR = (repeatable)")
+    ap.add_argument("--error", action="append", nargs="?", const="all", metavar="NUMBERS",
+                    help="the modems of these lines (comma-separated; no value: every line) answer every "
+                         "command with ERROR, the init string included (repeatable)")
+    ap.add_argument("--silent", action="append", nargs="?", const="all", metavar="NUMBERS",
+                    help="the modems of these lines (comma-separated; no value: every line) send nothing: "
+                         "no echo, no result (repeatable)")
     ap.add_argument("-v", "--verbose", action="store_true", help="trace data and events on stderr")
     ap.add_argument("-q", "--quiet", action="store_true", help="no start-up message")
     return ap.parse_args(argv)

@@ -687,3 +687,56 @@ def test_no_caller_id_on_lines_without_it(tmp_path):
         assert "caller_id" not in e.events("ring")[0]
     finally:
         e.stop()
+
+
+# ----- broken modems --------------------------------------------------------------------------
+
+
+def test_an_error_modem_answers_every_command_with_error(tmp_path):
+    e = Emu(tmp_path, extra=["--error", "100"])
+    try:
+        a = e.open("a")
+        b = e.open("b")
+        # mgetty's init chat ("" ATZ OK, or the Hayes set-up) gets ERROR for every line it sends.
+        for text in ("ATZ", "AT", "AT&FE1Q0V1&C1&D2&K3S0=0", "ATS0=1"):
+            assert cmd(a, text, "ERROR\r\n") == (text + "\r\r\nERROR\r\n").encode()
+        a.send("ATD200\r")
+        a.expect("ERROR")
+        assert b"RING" not in b.read_for(RING * 2)  # the dial was not run
+        cmd(b, "AT")  # the other lines' modems are sound
+        b.send("ATD100\r")
+        assert a.read_for(RING * 2).count(b"RING") >= 1
+        a.send("ATA\r")
+        a.expect("ERROR")  # never answers
+        b.expect("\r\nNO CARRIER\r\n", timeout=RING * (MAX_RINGS + 3))
+        faulty = [ev for ev in e.events("cmd") if ev["line"] == "100"]
+        assert faulty and all(ev["fault"] == "error" and ev["result"] == "ERROR" for ev in faulty), faulty
+        assert not [ev for ev in e.events("answer")]
+    finally:
+        e.stop()
+
+
+def test_a_silent_modem_sends_nothing(tmp_path):
+    e = Emu(tmp_path, extra=["--silent", "100"])
+    try:
+        a = e.open("a")
+        b = e.open("b")
+        a.send("ATZ\r")
+        a.send("AT\r")
+        assert a.read_for(1.0) == b""  # no echo, no result: mgetty's chat times out
+        with pytest.raises(ExpectTimeout):
+            a.expect("OK", timeout=0.5)
+        cmd(b, "AT")
+        b.send("ATD100\r")  # rings unanswered, and the silent line shows no RING
+        b.expect("\r\nNO CARRIER\r\n", timeout=RING * (MAX_RINGS + 3))
+        assert a.read_for(0.2) == b""
+        cmds = [ev for ev in e.events("cmd") if ev["line"] == "100"]
+        assert [ev["cmd"] for ev in cmds] == ["ATZ", "AT"] and all(ev["fault"] == "silent" for ev in cmds)
+        assert "result" not in cmds[0]
+    finally:
+        e.stop()
+
+
+def test_a_fault_on_an_unknown_number_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="--silent: no line has the number"):
+        Emu(tmp_path, extra=["--silent", "999"])
