@@ -24,7 +24,10 @@ description:
     connected), C(login_prompt), C(login) (a login program or shell holds the line), C(waiting_for_callback)
     (callback runs for the line and waits before it dials), C(calling_back) (callback holds the line's lock),
     C(ppp_up) (pppd on the line with its interface up), C(modem_not_answering) (mgetty's last run failed to
-    initialise the modem).
+    initialise the modem, also while the mgetty respawned after that failure sets the modem up again),
+    C(foreign_lock) (the line's UUCP lock is held by a live process that is not the line's mgetty, a
+    callback for the line, nor a program on the line: login, pppd or what C(login.config) runs in mgetty's
+    place; mgetty, callback and pppd then leave the line alone, so it answers no call).
   - B(Calls) since O(since), put together from mgetty's log of the line (each answered call, the name typed
     and what C(login.config) ran), callback's log (C(mg_callback.log)), the gate's and pppd's syslog lines
     (O(syslog_source)) and C(login.config) (the number a pseudo-login is called back on).
@@ -38,6 +41,9 @@ options:
   ports:
     description:
       - The dial-in ports (tty names such as C(ttyS1), or C(/dev/ttyS1)).
+      - A port found by C(identify) (a USB modem, see the collection's C(docs/usb-modems.md)) is its
+        configured name, or its link in O(identified_link_dir); it is read on the tty that link points to
+        now (RV(lines[].line)), its configured name is RV(lines[].port).
       - Default, the ports the C(dialin.callback.mgetty) role recorded in O(facts_file), else one per
         C(mg_TTY.log) in O(mgetty_log_dir).
     type: list
@@ -90,6 +96,12 @@ options:
     description: The local fact the mgetty role writes (its managed ports).
     type: path
     default: /etc/ansible/facts.d/dialin_callback_mgetty.fact
+  identified_link_dir:
+    description:
+      - Where udev links each port found by C(identify) under its configured name (the C(dialin.callback.modem)
+        role's rule). A port with a link there is read on the tty the link points to.
+    type: path
+    default: /dev/dialin-callback
   proc_dir:
     description:
       - The process table. Another directory laid out the same way is read alike (the unit tests give an
@@ -154,7 +166,11 @@ lines:
   elements: dict
   contains:
     line:
-      description: The port's tty name.
+      description: The port's tty name (for a port found by C(identify), the tty its modem has now).
+      type: str
+      sample: ttyS1
+    port:
+      description: The port's name as given (O(ports), the fact, or the log's name), without C(/dev/).
       type: str
       sample: ttyS1
     state:
@@ -180,9 +196,12 @@ lines:
       type: int
       sample: 512
     lock:
-      description: The UUCP lock, null when none; pid, alive, program (the holder's name).
+      description:
+        - The UUCP lock, null when none; pid, alive, program (the holder's name), user (the holder's user,
+          its UID when it has no name), foreign (a live holder that is not the line's mgetty, callback,
+          nor a program on the line; the state is then C(foreign_lock)).
       type: dict
-      sample: {pid: 512, alive: true, program: mgetty}
+      sample: {pid: 512, alive: true, program: mgetty, user: root, foreign: false}
     ppp:
       description: With RV(lines[].state) C(ppp_up), the link; else null.
       type: dict
@@ -275,8 +294,9 @@ lines:
     health:
       description:
         - C(OK), C(WARNING) or C(CRITICAL), as a Nagios/Icinga check reports (exit codes 0, 1, 2).
-        - C(CRITICAL) when no mgetty and no call holds the line, or mgetty's last run failed to initialise the
-          modem; C(WARNING) when a callback since O(since) failed; else C(OK).
+        - C(CRITICAL) when no mgetty and no call holds the line, mgetty's last run failed to initialise the
+          modem, or a foreign process holds the line's lock; C(WARNING) when a callback since O(since) failed;
+          else C(OK).
       type: str
       sample: OK
     healthy:
@@ -298,6 +318,7 @@ prometheus:
 import datetime
 import json
 import os
+import pwd
 import re
 import time
 
@@ -310,7 +331,10 @@ from ansible_collections.dialin.callback.plugins.module_utils.processes import P
 from ansible_collections.dialin.callback.plugins.module_utils import utmp as utmp_file
 
 STATES = ('no_mgetty', 'initializing', 'idle', 'ringing', 'login_prompt', 'login', 'waiting_for_callback',
-          'calling_back', 'ppp_up', 'modem_not_answering')
+          'calling_back', 'ppp_up', 'modem_not_answering', 'foreign_lock')
+# The programs that take a line's UUCP lock in the dial-in service's own name (login and pppd: in the
+# process mgetty executed, or pppd's own lock when it opens the line).
+LINE_PROGRAMS = ('mgetty', 'callback', 'login', 'pppd')
 
 
 def parse_since(value, now):
@@ -339,6 +363,56 @@ def read_text(path, unreadable):
         return None
 
 
+def resolve_port(port, link_dir):
+    """(configured name, tty now): a port with a link in link_dir (found by identify) is read on the
+    tty the link points to; any other port on its own name (a test modem's /dev/ttyS1 may be a link
+    to a pty, which is not the line's name)."""
+    name = os.path.basename(port)
+    link = os.path.join(link_dir, name)
+    if os.path.islink(link):
+        return name, os.path.basename(os.path.realpath(link))
+    return name, name
+
+
+def session_leader_on(procs, pid, dev):
+    """The process leads the session whose controlling terminal is dev: mgetty itself or the program it
+    executed in its place (login, pppd, what login.config runs), which keeps mgetty's PID and its lock."""
+    try:
+        with open(os.path.join(procs.proc_dir, str(pid), 'stat'), 'rb') as f:
+            data = f.read()
+        session = int(data[data.rindex(b')') + 2:].split()[3])
+    except (IOError, OSError, ValueError, IndexError):
+        return False
+    return session == pid and procs.uses_line(pid, dev)
+
+
+def lock_owner(procs, pid, line):
+    """Whether the lock holder pid works for the line: the line's mgetty, a callback for it, login or
+    pppd on it, or what mgetty executed on it. Anything else is a foreign lock (/run/lock is
+    world-writable: any local user can put a live PID in LCK..<tty> and keep the service off the line)."""
+    dev = '/dev/' + line
+    proc = procs.procs.get(pid)
+    if proc is None:
+        return False
+    name = proc['name']
+    if name == 'mgetty':
+        return proc['argv'][-1] in (line, dev)
+    if name == 'callback':
+        return procs.environ(pid).get('DEVICE') in (line, dev) or procs.uses_line(pid, dev)
+    if name in LINE_PROGRAMS:
+        return procs.uses_line(pid, dev)
+    return session_leader_on(procs, pid, dev)
+
+
+def user_name(uid):
+    if uid is None:
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def read_lock(lock_dir, line, procs):
     path = os.path.join(lock_dir, 'LCK..' + line)
     try:
@@ -354,7 +428,9 @@ def read_lock(lock_dir, line, procs):
         pid = int.from_bytes(raw, 'little')
     alive = pid is not None and os.path.exists(os.path.join(procs.proc_dir, str(pid)))
     program = procs.procs.get(pid, {}).get('name') if alive else None
-    return {'pid': pid, 'alive': alive, 'program': program}, path
+    user = user_name(procs.real_uid(pid)) if alive else None
+    return {'pid': pid, 'alive': alive, 'program': program, 'user': user,
+            'foreign': alive and not lock_owner(procs, pid, line)}, path
 
 
 def ppp_interfaces(run_dir):
@@ -396,12 +472,20 @@ def interface_addresses(module, ifname):
     return None, None, False
 
 
-def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, module, sources):
+def failed_init(run):
+    return bool(run and run['failed'] and (
+        'mg_init_data' in run['failed']['text'] or 'initializing modem' in run['failed']['text']))
+
+
+def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, module, sources, previous_run=None):
     """(state, detail, mgetty_pid, ppp)"""
     dev = '/dev/' + line
     mgetty = [pid for pid in procs.named('mgetty')
               if procs.procs[pid]['argv'][-1] in (line, dev)]
     mgetty_pid = mgetty[0] if mgetty else None
+    if lock and lock['foreign']:
+        return 'foreign_lock', 'LCK..%s is held by PID %d (%s, user %s), not by mgetty, callback or pppd on %s' % (
+            line, lock['pid'], lock['program'] or 'unknown program', lock['user'], line), mgetty_pid, None
     on_line = {}
     for pid, p in procs.procs.items():
         if p['name'] == 'mgetty':
@@ -443,13 +527,15 @@ def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, 
         return 'login', '%s on %s%s' % (', '.join('%s %d' % (n, p) for p, n in others), dev,
                                         (', utmp user ' + users[-1]) if users else ''), mgetty_pid, None
     run_state = mgetty_log.line_state(last_run) if last_run else None
-    failed_init = bool(last_run and last_run['failed'] and (
-        'mg_init_data' in last_run['failed']['text'] or 'initializing modem' in last_run['failed']['text']))
     if mgetty_pid is None:
-        if failed_init:
+        if failed_init(last_run):
             return 'modem_not_answering', 'no mgetty; its last run: %s' % last_run['failed']['text'], None, None
         return 'no_mgetty', 'no mgetty process for %s' % line, None, None
-    if failed_init or (last_run and last_run['waiting'] is None and last_run['last_text']
+    if run_state == 'initializing' and failed_init(previous_run):
+        # Respawned (RestartSec) after the modem failed its set-up: the same modem, until it answers.
+        return 'modem_not_answering', 'mgetty %d sets the modem up again; its previous run: %s' % (
+            mgetty_pid, previous_run['failed']['text']), mgetty_pid, None
+    if failed_init(last_run) or (last_run and last_run['waiting'] is None and last_run['last_text']
                        and 'timeout in chat script' in last_run['last_text']):
         return 'modem_not_answering', 'mgetty %d: %s' % (mgetty_pid, (last_run['failed'] or {}).get(
             'text', last_run['last_text'])), mgetty_pid, None
@@ -466,7 +552,7 @@ def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, 
 
 def health(state, detail, calls):
     failed = [c for c in calls if c['outcome'] == 'callback_failed']
-    if state in ('no_mgetty', 'modem_not_answering'):
+    if state in ('no_mgetty', 'modem_not_answering', 'foreign_lock'):
         return 'CRITICAL', detail
     if failed:
         return 'WARNING', '%d callback(s) failed since the given time, last to %s' % (
@@ -507,6 +593,7 @@ def main():
             utmp=dict(type='path', default='/var/run/utmp'),
             run_dir=dict(type='path', default='/var/run'),
             facts_file=dict(type='path', default='/etc/ansible/facts.d/dialin_callback_mgetty.fact'),
+            identified_link_dir=dict(type='path', default='/dev/dialin-callback'),
             proc_dir=dict(type='path', default='/proc'),
         ),
         supports_check_mode=True,
@@ -531,7 +618,7 @@ def main():
                            if m)
         except OSError:
             ports = []
-    ports = [os.path.basename(x) for x in ports]
+    ports = [resolve_port(x, p['identified_link_dir']) for x in ports]
 
     procs = Processes(p['proc_dir'])
     # Syslog: pppd sessions and the gate's verdicts.
@@ -566,7 +653,7 @@ def main():
     ppp_by_pid = ppp_interfaces(p['run_dir'])
 
     lines = []
-    for line in ports:
+    for port, line in ports:
         sources = ['proc']
         log_path = os.path.join(p['mgetty_log_dir'], 'mg_%s.log' % line)
         log_text = read_text(log_path, unreadable)
@@ -579,14 +666,15 @@ def main():
         if utmp_records:
             sources.append('utmp:' + p['utmp'])
         state, detail, mgetty_pid, ppp = line_state(line, procs, lock, runs[-1] if runs else None, utmp_records,
-                                                    ppp_by_pid, sessions, module, sources)
+                                                    ppp_by_pid, sessions, module, sources,
+                                                    previous_run=runs[-2] if len(runs) > 1 else None)
         all_calls = call_accounting.calls(line, runs, cb_events, sessions, gates, numbers)
         calls = [c for c in all_calls if c['start'] >= since]
         counts = {'total': len(calls)}
         for c in calls:
             counts[c['outcome']] = counts.get(c['outcome'], 0) + 1
         flag, reason = health(state, detail, calls)
-        lines.append({'line': line, 'state': state, 'detail': detail,
+        lines.append({'line': line, 'port': port, 'state': state, 'detail': detail,
                       'sources': sources + syslog_sources + (['callback_log:' + p['callback_log']] if cb_text else [])
                       + (['login_config:' + p['login_config']] if numbers else []),
                       'unreadable': unreadable, 'mgetty_pid': mgetty_pid, 'lock': lock, 'ppp': ppp, 'calls': calls,

@@ -88,7 +88,8 @@ def test_a_stale_lock_is_reported(run_module, host):
     # A PID that cannot be alive (above the kernel's pid_max limit).
     (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 4194999)
     res = run_module(line_status.main, args(host, ports=['/dev/ttyS1']))
-    assert res['lines'][0]['lock'] == {'pid': 4194999, 'alive': False, 'program': None}
+    assert res['lines'][0]['lock'] == {'pid': 4194999, 'alive': False, 'program': None, 'user': None,
+                                       'foreign': False}
     assert 'lock:%s' % (host / 'lock' / 'LCK..ttyS1') in res['lines'][0]['sources']
 
 
@@ -169,10 +170,135 @@ def test_callback_working_for_the_line(run_module, host, holds_lock, expected):
         (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 160)
     line = state(run_module, host)
     assert line['state'] == expected and 'callback 160' in line['detail'], line
-    assert line['lock'] == ({'pid': 160, 'alive': True, 'program': 'callback'} if holds_lock else None)
+    assert line['lock'] == ({'pid': 160, 'alive': True, 'program': 'callback', 'user': None, 'foreign': False}
+                            if holds_lock else None)
 
 
 def test_pppd_on_the_line_without_an_interface_is_still_login(run_module, host):
     process(host, 170, ['/usr/sbin/pppd', 'auth', 'require-pap'], tty='/dev/ttyS1')
     line = state(run_module, host)
     assert line['state'] == 'login' and 'negotiating' in line['detail'], line
+
+
+# A broken modem: mgetty's init chat fails (the modem answers ERROR, or nothing within 20 s), mgetty
+# exits ("failed in mg_init_data", mgetty.c) and systemd or init starts it again after RestartSec.
+
+INIT_FAILED_RUN = """
+--
+12/06 20:10:01 yS1  mgetty: stable release 1.2.1
+12/06 20:10:01 yS1  check for lockfiles
+12/06 20:10:01 yS1  locking the line
+12/06 20:10:01 yS1  send: ATZ[0d]
+12/06 20:10:01 yS1  waiting for ``OK''
+12/06 20:10:01 yS1  found action string: ``ERROR''
+12/06 20:10:01 yS1  init chat failed, exiting...
+12/06 20:10:01 ##### failed in mg_init_data, dev=ttyS1, pid=201
+"""
+STARTING_RUN = """
+--
+12/06 20:10:04 yS1  mgetty: stable release 1.2.1
+12/06 20:10:04 yS1  check for lockfiles
+12/06 20:10:04 yS1  locking the line
+12/06 20:10:04 yS1  send: ATZ[0d]
+12/06 20:10:04 yS1  waiting for ``OK''
+"""
+SIGNALLED_RUN = """
+--
+12/06 20:09:58 yS1  mgetty: stable release 1.2.1
+12/06 20:09:59 yS1  waiting...
+12/06 20:10:01 ##### exit dev=ttyS1, pid=199, got signal USR2, exiting
+"""
+
+
+def write_log(host, text):
+    (host / 'log' / 'mgetty' / 'mg_ttyS1.log').write_text(text.lstrip('\n'))
+
+
+def test_a_modem_that_failed_its_set_up_is_not_answering_while_mgetty_starts_again(run_module, host):
+    # What the rollout's post-check sees between two failures: an mgetty process, as before a good start.
+    write_log(host, INIT_FAILED_RUN + STARTING_RUN)
+    process(host, 202, ['/usr/sbin/mgetty', 'ttyS1'], tty='/dev/ttyS1')
+    line = state(run_module, host)
+    assert (line['state'], line['mgetty_pid'], line['health']) == ('modem_not_answering', 202, 'CRITICAL'), line
+    assert 'failed in mg_init_data, dev=ttyS1, pid=201' in line['detail'], line
+
+
+def test_a_modem_that_failed_its_set_up_is_not_answering_once_mgetty_is_gone(run_module, host):
+    write_log(host, STARTING_RUN + INIT_FAILED_RUN)
+    line = state(run_module, host)
+    assert (line['state'], line['health']) == ('modem_not_answering', 'CRITICAL'), line
+
+
+def test_an_mgetty_starting_after_a_restart_is_initializing(run_module, host):
+    # The control: the run before ended on the configuration signal, not on the modem.
+    write_log(host, SIGNALLED_RUN + STARTING_RUN)
+    process(host, 202, ['/usr/sbin/mgetty', 'ttyS1'], tty='/dev/ttyS1')
+    line = state(run_module, host)
+    assert (line['state'], line['health']) == ('initializing', 'OK'), line
+
+
+def own_uid_name():
+    import pwd
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def status_of(host, pid, uid, session=None):
+    """/proc/PID/stat and status: the session (field 6) and the real UID the module reads."""
+    d = host / 'proc' / str(pid)
+    (d / 'stat').write_text('%d (x) S 1 %d %d 0 -1 0\n' % (pid, session or pid, session or pid))
+    (d / 'status').write_text('Name:\tx\nUid:\t%d\t%d\t%d\t%d\n' % (uid, uid, uid, uid))
+
+
+@pytest.mark.parametrize('argv, tty', [
+    (['sleep', '3600'], None),  # any user's process: /run/lock is world-writable
+    (['/usr/sbin/mgetty', 'ttyS2'], '/dev/ttyS2'),  # the mgetty of another line
+    (['/usr/bin/cu', '-l', '/dev/ttyS1'], None),  # not on the line, whatever its name
+    (['/usr/sbin/pppd', 'call', 'isp'], '/dev/ttyS2'),  # pppd on another line
+])
+def test_a_lock_held_by_a_process_not_on_the_line_is_foreign(run_module, host, argv, tty):
+    write_log(host, SIGNALLED_RUN + STARTING_RUN.replace('locking the line', 'waiting...'))
+    process(host, 202, ['/usr/sbin/mgetty', 'ttyS1'], tty='/dev/ttyS1')
+    process(host, 4242, argv, tty=tty)
+    status_of(host, 4242, os.getuid(), session=100)
+    (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 4242)
+    line = state(run_module, host)
+    assert (line['state'], line['health'], line['healthy']) == ('foreign_lock', 'CRITICAL', False), line
+    assert line['lock'] == {'pid': 4242, 'alive': True, 'program': os.path.basename(argv[0]),
+                            'user': own_uid_name(), 'foreign': True}
+    assert 'PID 4242 (%s, user %s)' % (os.path.basename(argv[0]), own_uid_name()) in line['detail'], line
+    assert 'dialin_callback_line_state{line="ttyS1",state="foreign_lock"} 1' in run_module(
+        line_status.main, args(host, ports=['ttyS1']))['prometheus']
+
+
+@pytest.mark.parametrize('argv, session', [
+    (['/usr/sbin/mgetty', 'ttyS1'], None),  # mgetty setting the modem up or answering
+    (['/bin/login', '--', 'pppuser'], None),  # login, executed by mgetty in its place
+    (['/usr/sbin/pppd', 'auth', '+pap', 'login'], None),  # /AutoPPP/
+    (['/bin/sh', '/usr/local/lib/dialin-callback/callback-gate', 'alice'], None),  # what login.config ran
+])
+def test_a_lock_held_by_the_lines_own_programs_is_not_foreign(run_module, host, argv, session):
+    write_log(host, SIGNALLED_RUN + STARTING_RUN)
+    process(host, 202, argv, tty='/dev/ttyS1')
+    status_of(host, 202, 0, session=session)
+    (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 202)
+    line = state(run_module, host)
+    assert line['lock']['foreign'] is False and line['state'] != 'foreign_lock', line
+
+
+def test_a_port_found_by_identify_is_read_on_the_tty_it_has_now(run_module, host):
+    # udev links /dev/dialin-callback/<configured name> to the modem's tty; the test's own directory here.
+    links = host / 'dialin-callback'
+    links.mkdir()
+    os.symlink('../ttyUSB1', str(links / 'ttyUSB0'))
+    logs = host / 'log' / 'mgetty'
+    (logs / 'mg_ttyUSB1.log').write_text(SIGNALLED_RUN.replace('ttyS1', 'ttyUSB1').replace(' yS1 ', ' SB1 ').lstrip('\n')
+                                         + STARTING_RUN.replace(' yS1 ', ' SB1 ').replace('locking the line', 'waiting...'))
+    process(host, 300, ['/usr/sbin/mgetty', 'ttyUSB1'], tty='/dev/ttyUSB1')
+    process(host, 301, ['/usr/sbin/mgetty', 'ttyUSB0'], tty='/dev/ttyUSB0')  # another modem has ttyUSB0 now
+    (host / 'lock' / 'LCK..ttyUSB0').write_text('%10d\n' % 301)
+    for given in ('ttyUSB0', str(links / 'ttyUSB0')):
+        res = run_module(line_status.main, args(host, ports=[given, 'ttyS1'], identified_link_dir=str(links)))
+        usb, serial = res['lines']
+        assert (usb['port'], usb['line'], usb['mgetty_pid'], usb['state']) == ('ttyUSB0', 'ttyUSB1', 300, 'idle'), usb
+        assert usb['lock'] is None  # ttyUSB0's lock is the other modem's
+        assert (serial['port'], serial['line']) == ('ttyS1', 'ttyS1')
