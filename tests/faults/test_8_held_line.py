@@ -7,9 +7,8 @@ exchanges): when the server hangs up, a caller who does not hang up keeps the ca
 line going off hook again dials into it. The server's lines get the caller ID with the RING
 (``--caller-id 100,101``: ``NMBR = ...`` between the first and the second RING, which mgetty reads
 into CALLER_ID; the ports have ``rings: 2`` so that mgetty waits for it). The callback's modem dials
-blind (``X3`` in ``callback_modem_init``, as on PBX lines whose dial tone a modem does not know):
-with dial-tone detection (X4) a dial on a held line fails with NO DIALTONE instead (the emulator's
-unit tests).
+blind (``X3`` in ``callback_modem_init``, as on PBX lines whose dial tone a modem does not know),
+except in the dial-tone detection case (``X4``): there a dial on the held line fails with NO DIALTONE.
 
 - The attack: the attacker calls port 1, types a callback pseudo-login (whose number is the user's,
   300) and does not hang up. With the defence (``server_dial_back_on_another_line``, the default, on a
@@ -45,7 +44,7 @@ DIR = "/run/held-test"
 AFTER_CALLBACK = "Connection established"  # callback's words on the line it connected, then mgetty's login:
 
 
-def held_vars(other_line: bool, caller_id: bool = False) -> dict:
+def held_vars(other_line: bool, caller_id: bool = False, dial_tone_detection: bool = False) -> dict:
     port1 = dict(base_vars()["server_ports"][0], rings=2)
     port2 = {"device": "ttyS2", "local_ip": "192.168.1.1", "remote_ip": "192.168.1.3", "toggle_dtr": False,
              "rings": 2}
@@ -54,7 +53,7 @@ def held_vars(other_line: bool, caller_id: bool = False) -> dict:
         users.append({"name": CID_LOGIN, "number": USER, "caller_id": USER})
     return dict(config_a(), server_ports=[port1, port2], server_callback_users=users,
                 server_dial_back_on_another_line=other_line,
-                callback_modem_init='"" ATQ0V1H0X3 OK AT+FCLASS=0 OK',
+                callback_modem_init=f'"" ATQ0V1H0{"X4" if dial_tone_detection else "X3"} OK AT+FCLASS=0 OK',
                 callback_delay=1, callback_delay_randomize=0, callback_retry_time=5, callback_max_time=90,
                 callback_rate_limit_count=50)
 
@@ -62,6 +61,7 @@ def held_vars(other_line: bool, caller_id: bool = False) -> dict:
 CONFIGS["held"] = functools.partial(held_vars, True)
 CONFIGS["held-same-line"] = functools.partial(held_vars, False)
 CONFIGS["held-caller-id"] = functools.partial(held_vars, True, caller_id=True)
+CONFIGS["held-same-line-x4"] = functools.partial(held_vars, False, dial_tone_detection=True)
 
 
 def ensure_caller_id_config(host) -> None:
@@ -179,9 +179,11 @@ def lines(host):
         host.state = None  # the next test converges what it needs (ttyS2 is gone from the modem)
 
 
-def attack(host, label: str) -> dict:
+def attack(host, label: str, settle: float = 0) -> dict:
     """The held-line attack on a host converged to ``label``: what the attacker got after the
-    pseudo-login, the user's call (if the dial-back reached it) and the server's dials."""
+    pseudo-login, the user's call (if the dial-back reached it) and the server's dials. With
+    ``settle``, the attack ends that many seconds after the first dial-back instead of when the
+    dial-back's outcome is known (a dial that keeps failing has none)."""
     ctr = host.ctr
     host.ensure(label)
     reset_lines(ctr)
@@ -200,9 +202,12 @@ def attack(host, label: str) -> dict:
         # The server's dial-back: callback dials once its delay is over.
         dials = wait_for("dial-back", lambda: [e for e in modem_events(ctr, since) if e["event"] == "dial"
                                                and e["line"] in SERVER.values()], 120, lambda: logs(ctr))
-        # Its outcome: the attacker gets a login prompt, or the user's call ends (prompt or failure).
-        wait_for("end of the dial-back", lambda: ctr.sh(f"test -e {DIR}/prompt", check=False).returncode == 0
-                 or user.poll() is not None, 150, lambda: logs(ctr))
+        if settle:
+            time.sleep(settle)
+        else:
+            # Its outcome: the attacker gets a login prompt, or the user's call ends (prompt or failure).
+            wait_for("end of the dial-back", lambda: ctr.sh(f"test -e {DIR}/prompt", check=False).returncode == 0
+                     or user.poll() is not None, 150, lambda: logs(ctr))
         # Whatever else was coming to the attacker's held call has had time to come.
         time.sleep(5)
     finally:
@@ -252,6 +257,29 @@ def test_without_the_defence_the_dial_back_lands_in_the_held_call(host, lines):
     rang = [e for e in r["events"] if e["event"] == "ring" and e["line"] == USER]
     assert not rang and r["user_rc"] != 0, f"the registered user was called too\n{report(r)}"
     print("server dials:", r["dials"], "\nthe attacker got after the pseudo-login:", repr(r["after"]))
+
+
+def test_dial_tone_detection_keeps_a_dial_back_out_of_the_held_call(host, lines):
+    """One line and dial-tone detection (X4 in callback_modem_init, what README advises for a
+    single-port server): callback goes off hook on port 1, whose call the attacker holds; the modem
+    hears no dial tone, every dial fails with NO DIALTONE, and the attacker gets nothing. Without X4
+    the same dial lands in the held call (the control above)."""
+    ctr = lines
+    try:
+        # Long enough for callback's retries (callback_retry_time 5 s) after its first dial.
+        r = attack(host, "held-same-line-x4", settle=25)
+        assert any(e["line"] == SERVER["ttyS1"] for e in r["held"]), f"port 1's call was never held\n{report(r)}"
+        results = [(d["line"], d["number"], d["result"]) for d in r["dials"]]
+        assert len(results) >= 2, f"callback did not try again after NO DIALTONE\n{report(r)}"
+        assert set(results) == {(SERVER["ttyS1"], USER, "no-dialtone")}, report(r)
+        assert not [e for e in r["events"] if e["event"] == "connect" and e.get("held")], report(r)
+        assert "login:" not in r["after"] and AFTER_CALLBACK not in r["after"], \
+            f"the attacker on the held call got {r['after']!r}\n{report(r)}"
+        assert not [e for e in r["events"] if e["event"] == "ring" and e["line"] == USER], report(r)
+        print("server dials:", results, "\nthe attacker got after the pseudo-login:", repr(r["after"]))
+    finally:
+        # callback keeps trying until callback_max_time: it must not dial into the next test.
+        ctr.sh("pkill -x callback; sleep 1; pkill -9 -x callback", check=False)
 
 
 def refusals(ctr, login: str) -> list[str]:
