@@ -4,6 +4,9 @@ The modem role's udev rule, the mgetty unit and mgetty.config rendered with Jinj
 them; port-settings rendered the same way and run for real (/bin/sh, awk, flock) on a directory
 that plays /dev, /etc/mgetty and /etc/ppp, where two modems swap ttyUSB0 and ttyUSB1.
 """
+import ast
+import fnmatch
+import re
 import subprocess
 from pathlib import Path
 
@@ -42,7 +45,7 @@ def rules(ports, **overrides):
 
 def test_rule_finds_an_identified_modem_by_its_properties_not_its_kernel_name():
     serial, by_id, fixed = rules([MODEM_A, MODEM_B, SERIAL_PORT])
-    assert 'ENV{ID_SERIAL_SHORT}=="A1B2C3"' in serial and 'KERNEL==' not in serial
+    assert 'ENV{ID_SERIAL_SHORT}=="A1B2C3"' in serial and 'KERNEL=="ttyUSB0"' not in serial
     assert 'SYMLINK+="dialin-callback/ttyUSB0"' in serial
     assert 'SYMLINK=="serial/by-id/usb-Zoom_3095_Modem_0000001-if00"' in by_id and 'ID_PATH' not in by_id
     assert 'SYMLINK+="dialin-callback/ttyUSB1"' in by_id
@@ -54,6 +57,21 @@ def test_rule_starts_mgetty_on_the_kernel_name_whenever_a_port_appears():
         assert line.endswith(', TAG+="systemd", ENV{SYSTEMD_WANTS}+="mgetty@%k.service"'), line
     for line in rules([MODEM_A, SERIAL_PORT], modem_systemd_wants=''):
         assert 'SYSTEMD_WANTS' not in line and 'TAG+=' not in line
+
+
+def test_an_identified_modem_answers_only_on_a_tty_the_pam_rules_guard():
+    """The udev rule of a port found by identify matches only the kernel names that ppp_server's PAM
+    rules and callback check treat as dial-in lines: on any other tty no link and no mgetty."""
+    serial = rules([MODEM_A])[0]
+    pattern = MODEM_VARS['__modem_identified_kernels']
+    assert serial.startswith(f'SUBSYSTEM=="tty", KERNEL=="{pattern}", ')
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters['regex_replace'] = lambda value, pattern, repl: re.sub(pattern, repl, value)
+    guarded = ast.literal_eval(env.from_string(PPP_VARS['__ppp_server_usb_ttys']).render())
+    candidates = [f'{kind}{n}' for kind in ('ttyUSB', 'ttyACM', 'ttyS', 'ttyAMA') for n in range(0, 20)]
+    # udev's KERNEL match: shell glob alternatives separated by |.
+    matched = [c for c in candidates if any(fnmatch.fnmatchcase(c, alt) for alt in pattern.split('|'))]
+    assert sorted(matched) == sorted(guarded), (matched, guarded)
 
 
 def test_every_key_of_identify_has_a_udev_match():
