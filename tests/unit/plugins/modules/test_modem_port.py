@@ -59,8 +59,10 @@ class Responder(threading.Thread):
                             self.locks_seen.append((cmd.strip(), f.read()))
                     except IOError:
                         self.locks_seen.append((cmd.strip(), None))
-                if self.delay:
-                    time.sleep(self.delay)
+                # Stopped while thinking: the fixture closes the master after the join, and a
+                # later write would land in whatever file reuses its descriptor number.
+                if self.delay and self.stop.wait(self.delay):
+                    return
                 self.answer(cmd.strip())
 
     def answer(self, cmd):
