@@ -1,41 +1,138 @@
-"""Every supported platform has its variables in every role that keeps per-platform variables, with
-the same names as the other platforms, and the roles' Galaxy metadata names the same releases."""
+"""The roles' platform variables: vars/main.yml holds each value for every supported platform, and a
+platform file (os family, distribution or distribution_major, linux-system-roles' set_vars) holds
+only the values that differ, loaded by one task. The roles' Galaxy metadata names the same releases."""
+import os
 from pathlib import Path
 
+import pytest
 import yaml
 
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # pragma: no cover - ansible-core < 2.19 templates every string
+    def trust_as_template(value):
+        return value
+
 TOP = Path(__file__).resolve().parents[2]
+ROLES = TOP / 'roles'
 # Debian's release names of the major versions in roles/common/vars/main.yml.
 DEBIAN_CODENAMES = {'12': 'bookworm', '13': 'trixie'}
+# The programs' paths each release's packages install (docs/platforms.md; Molecule's test_server.py
+# checks them on the hosts).
+MGETTY_OF_RELEASE = {
+    '12': {'__mgetty_binary': '/sbin/mgetty', '__mgetty_login_program': '/bin/login',
+           '__mgetty_telinit': '/sbin/telinit', '__mgetty_packages': ['mgetty']},
+    '13': {'__mgetty_binary': '/usr/sbin/mgetty', '__mgetty_login_program': '/usr/bin/login',
+           '__mgetty_telinit': '/usr/sbin/telinit', '__mgetty_packages': ['mgetty', 'login']},
+}
+
+
+def load(path):
+    return yaml.safe_load(path.read_text()) or {}
 
 
 def platforms():
-    return yaml.safe_load((TOP / 'roles' / 'common' / 'vars' / 'main.yml').read_text())['__common_platforms']
+    return load(ROLES / 'common' / 'vars' / 'main.yml')['__common_platforms']
+
+
+def platform_files():
+    """Every vars file of a role but main.yml, as (role, path)."""
+    return sorted((path.parent.parent.name, path) for path in ROLES.glob('*/vars/*.yml') if path.name != 'main.yml')
+
+
+def facts(platform):
+    distribution, major = platform.split('_')
+    return {'os_family': 'Debian', 'distribution': distribution, 'distribution_major_version': major}
+
+
+def loaded_files(role, host_facts):
+    """The files the role's set_vars expression names for a host with *host_facts*, as Ansible renders it."""
+    expression = load(ROLES / role / 'vars' / 'main.yml')[f'__{role}_platform_files']
+    templar = Templar(loader=DataLoader(), variables={'ansible_facts': host_facts, 'role_path': str(ROLES / role)})
+    return [os.path.relpath(path, ROLES / role) for path in templar.template(trust_as_template(expression))]
+
+
+def role_values(role, platform):
+    """The role's variables on *platform*: vars/main.yml, then the files its set_vars task loads."""
+    values = load(ROLES / role / 'vars' / 'main.yml')
+    for name in loaded_files(role, facts(platform)):
+        values.update(load(ROLES / role / name))
+    return values
 
 
 def test_the_platforms_are_debian_12_and_13():
     assert platforms() == ['Debian_12', 'Debian_13']
 
 
-def test_each_role_with_platform_vars_has_them_for_every_platform_with_the_same_names():
-    roles = sorted({path.parent.parent.name for path in (TOP / 'roles').glob('*/vars/Debian_*.yml')})
-    assert roles == ['callback', 'mgetty', 'modem', 'ppp_server']
-    for role in roles:
-        names = {}
-        for platform in platforms():
-            path = TOP / 'roles' / role / 'vars' / f'{platform}.yml'
-            assert path.is_file(), path
-            names[platform] = set(yaml.safe_load(path.read_text()))
-            assert all(name.startswith(f'__{role}_') for name in names[platform]), (role, platform)
-        assert len({frozenset(value) for value in names.values()}) == 1, (role, names)
-        unsupported = sorted(
-            path.stem for path in (TOP / 'roles' / role / 'vars').glob('*_*.yml') if path.stem not in platforms()
-        )
-        assert not unsupported, (role, unsupported)
+def test_a_platform_file_is_named_for_an_os_family_a_distribution_or_a_supported_release():
+    allowed = {'Debian'} | set(platforms())
+    assert platform_files(), 'no role has a platform file'
+    for role, path in platform_files():
+        assert path.stem in allowed, (role, path.name)
+
+
+@pytest.mark.parametrize('role, path', platform_files(), ids=lambda value: getattr(value, 'name', value))
+def test_a_platform_file_only_overrides_values_of_vars_main_and_each_differs(role, path):
+    main = load(ROLES / role / 'vars' / 'main.yml')
+    overrides = load(path)
+    assert overrides, path
+    for name, value in overrides.items():
+        assert name.startswith(f'__{role}_'), (path, name)
+        assert name in main, f'{path}: {name} has no value in vars/main.yml for the other platforms'
+        assert value != main[name], f'{path}: {name} is the same as in vars/main.yml: the line is not needed'
+
+
+def test_roles_with_platform_files_load_them_in_one_task_and_the_others_have_no_such_task():
+    with_files = {role for role, _ in platform_files()}
+    assert with_files == {'mgetty'}, 'only mgetty differs between Debian 12 and 13 (docs/platforms.md)'
+    for apply in sorted(ROLES.glob('*/tasks/*.yml')):
+        role = apply.parent.parent.name
+        loads = [task for task in load(apply) if 'ansible.builtin.include_vars' in task]
+        if role not in with_files or apply.name not in ('apply.yml', 'postcheck.yml'):
+            assert not loads, apply
+            continue
+        assert len(loads) == 1, apply
+        assert loads[0]['loop'] == '{{ __%s_platform_files }}' % role, apply
+
+
+@pytest.mark.parametrize('platform, expected', [
+    ('Debian_12', ['vars/Debian_12.yml']),
+    ('Debian_13', []),
+    # A later release with Debian 13's paths needs no file, only its line in __common_platforms.
+    ('Debian_14', []),
+])
+def test_the_set_vars_expression_names_the_files_that_exist(platform, expected):
+    assert loaded_files('mgetty', facts(platform)) == expected
+
+
+def test_a_distribution_file_comes_before_the_release_file(tmp_path):
+    """Most specific last: the release's file overrides the distribution's and the family's."""
+    role = tmp_path / 'mgetty'
+    (role / 'vars').mkdir(parents=True)
+    (role / 'vars' / 'main.yml').write_text((ROLES / 'mgetty' / 'vars' / 'main.yml').read_text())
+    for name in ('Debian_12.yml', 'Debian.yml', 'Ubuntu.yml'):
+        (role / 'vars' / name).write_text('---\n')
+    expression = load(role / 'vars' / 'main.yml')['__mgetty_platform_files']
+    templar = Templar(loader=DataLoader(), variables={'ansible_facts': facts('Debian_12'), 'role_path': str(role)})
+    names = [Path(path).name for path in templar.template(trust_as_template(expression))]
+    assert names == ['Debian.yml', 'Debian_12.yml']
+    host = {'os_family': 'Debian', 'distribution': 'Ubuntu', 'distribution_major_version': '24'}
+    templar = Templar(loader=DataLoader(), variables={'ansible_facts': host, 'role_path': str(role)})
+    assert [Path(path).name for path in templar.template(trust_as_template(expression))] == ['Debian.yml', 'Ubuntu.yml']
+
+
+@pytest.mark.parametrize('platform', ['Debian_12', 'Debian_13'])
+def test_each_release_gets_its_programs_paths(platform):
+    values = role_values('mgetty', platform)
+    for name, value in MGETTY_OF_RELEASE[platform.split('_')[1]].items():
+        assert values[name] == value, (platform, name)
 
 
 def test_galaxy_metadata_names_the_supported_releases():
     expected = [DEBIAN_CODENAMES[platform.split('_')[1]] for platform in platforms()]
-    for meta in sorted((TOP / 'roles').glob('*/meta/main.yml')):
+    for meta in sorted(ROLES.glob('*/meta/main.yml')):
         galaxy = yaml.safe_load(meta.read_text())['galaxy_info']
         assert galaxy['platforms'] == [{'name': 'Debian', 'versions': expected}], meta

@@ -24,7 +24,7 @@ CALLER_NUMBER = "05551234"
 # The scenario's login.config: version 2 with logins only after a callback, or version 1.
 CALLBACK_ONLY = os.environ.get("DIALIN_EXPECT_CALLBACK_ONLY") == "1"
 
-# The programs' paths as the host's packages install them (roles' vars/Debian_<major>.yml):
+# The programs' paths as the host's packages install them (the mgetty role's vars, docs/platforms.md):
 # Debian 13 has merged /usr only, and util-linux's login.
 PATHS_OF_RELEASE = {
     "12": {"mgetty": "/sbin/mgetty", "login": "/bin/login"},

@@ -30,7 +30,6 @@ except ImportError:  # pragma: no cover - ansible-core < 2.19 templates every st
         return value
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-PLATFORM = 'roles/mgetty/vars/Debian_13.yml'
 REFUSE = '/bin/false'
 DEBIAN = (
     "# login.config\n"
@@ -45,7 +44,8 @@ def _load(path):
         return yaml.safe_load(f)
 
 
-LOGIN = _load(PLATFORM)['__mgetty_login_program']
+# Debian 13's values: those of vars/main.yml, no platform file.
+LOGIN = _load('roles/mgetty/vars/main.yml')['__mgetty_login_program']
 
 
 def _trusted(value):
@@ -61,14 +61,14 @@ def _trusted(value):
 
 def role_variables(server=False, **overrides):
     """The mgetty role's variables as its tasks see them: defaults, the inventory's *overrides*, the
-    server role's mapping (with server=True), the role's vars and the platform's vars."""
+    server role's mapping (with server=True) and the role's vars (Debian 13's: no platform file)."""
     layers = [_load('roles/mgetty/defaults/main.yml')]
     if server:
         layers.append(_load('roles/server/defaults/main.yml'))
     layers.append(overrides)
     if server:
         layers.append(_load('roles/server/vars/main.yml'))
-    layers += [_load('roles/mgetty/vars/main.yml'), _load(PLATFORM)]
+    layers.append(_load('roles/mgetty/vars/main.yml'))
     variables = {}
     for layer in layers:
         variables.update(_trusted(layer))
