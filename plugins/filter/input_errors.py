@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: input_errors
 short_description: The problems in a dialin.callback role's variables, one message per problem
-version_added: 0.2.0
+version_added: 0.1.0
 author: dialin.callback contributors
 description:
   - Checks the variables of one role of the collection and returns a list of messages, each naming

@@ -26,7 +26,7 @@ description:
     C(ppp_up) (pppd on the line with its interface up), C(modem_not_answering) (mgetty's last run failed to
     initialise the modem, also while the mgetty respawned after that failure sets the modem up again),
     C(foreign_lock) (the line's UUCP lock is held by a live process that is not the line's mgetty, a
-    callback for the line, nor a program on the line: login, pppd or what C(login.config) runs in mgetty's
+    callback for the line, nor a program on the line - login, pppd or what C(login.config) runs in mgetty's
     place; mgetty, callback and pppd then leave the line alone, so it answers no call).
   - B(Calls) since O(since), put together from mgetty's log of the line (each answered call, the name typed
     and what C(login.config) ran), callback's log (C(mg_callback.log)), the gate's and pppd's syslog lines
