@@ -33,7 +33,7 @@ options:
     description: The role whose rules apply.
     type: str
     required: true
-    choices: [modem, mgetty, callback, ppp_server, server]
+    choices: [modem, mgetty, callback, ppp_server, server, client]
 '''
 
 EXAMPLES = r'''
@@ -67,7 +67,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 from ansible.utils.display import Display
 from ansible_collections.dialin.callback.plugins.module_utils.validators import (
-    DIAL_NUMBER, ipv4_network, line_break_or_nul)
+    DIAL_NUMBER, ipv4_network, ppp_password_problem)
 
 # Linux serial port names: ttyS1, ttyUSB0, ttyACM0, ttyAMA0...
 TTY = re.compile(r'^tty[A-Za-z]+[0-9]+\Z')
@@ -94,6 +94,10 @@ CALLER_ID = re.compile(r'^\+?[0-9][0-9 -]*\Z')
 # udev glob character (* ? [ ] |), so it matches only itself.
 UDEV_VALUE = re.compile(r'^[A-Za-z0-9_.:+@=,-]+\Z')
 IDENTIFY_KEYS = ('serial', 'usb_path', 'by_id')
+# What a PPP password may hold, on the server and on the caller alike (validators.ppp_password_problem).
+PPP_PASSWORD_RULE = ('a PPP password must be 1 to 255 bytes without control characters, not starting with "@/"'
+                     ' (spaces, quotes, backslashes and other printable characters are fine); the value is not'
+                     ' shown.')
 
 
 def _json(value):
@@ -403,9 +407,9 @@ def ppp_server_errors(values):
         label = '%s[%d] (%s)' % ('ppp_server_users', i, _json(to_text(user.get('name', '?'))))
         if not ACCOUNT.match(to_text(user.get('name', ''))):
             errors.append('%s: name must be a system user name (lower case, digits, _ and -).' % label)
-        password = user.get('password')
-        if not isinstance(password, string_types) or not password or line_break_or_nul(password):
-            errors.append('%s: password must be a non-empty single line (no newline, carriage return or NUL).' % label)
+        password_problem = ppp_password_problem(user.get('password'))
+        if password_problem:
+            errors.append('%s: password %s; %s' % (label, password_problem, PPP_PASSWORD_RULE))
         addresses = user.get('addresses') or []
         if not all(_matches(IPV4, to_text(address)) or to_text(address) == '*' for address in addresses):
             errors.append('%s: addresses must be IPv4 addresses or * (got %s).' % (label, _json(user.get('addresses'))))
@@ -466,12 +470,68 @@ def server_errors(values):
     return errors
 
 
+# The client role's own words: written unquoted into its pppd peer and chat script, where whitespace
+# ends them and quotes and backslashes are syntax.
+CLIENT_PEER_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]*\Z')
+CLIENT_WORD = re.compile(r'^[^\s\'"\\]*\Z')
+CLIENT_AT_COMMAND = re.compile(r'^[Aa][Tt][^\s\'"\\]*\Z')
+CLIENT_DEVICE = re.compile(r'^/[^\s\'"\\]+\Z')
+
+
+def client_errors(values):
+    """The caller's side: the number, names and password follow the server roles' rules."""
+    errors = []
+    number = values.get('client_server_number')
+    if not _matches(DIAL_NUMBER, number):
+        errors.append('client_server_number must be a quoted string of digits and dial modifiers (0-9 , W P T * #),'
+                      ' the characters a server accepts in callback_users numbers, got %s.' % _json(number))
+    if not _matches(CLIENT_PEER_NAME, values.get('client_peer_name')):
+        errors.append('client_peer_name must be letters, digits, ., _ and - not starting with . (got %s).'
+                      % _json(values.get('client_peer_name')))
+    callback_user, ppp_user = values.get('client_callback_user'), values.get('client_ppp_user')
+    if not _matches(LOGIN, callback_user):
+        errors.append("client_callback_user must be a login name without whitespace, '*', '@', '/' or a leading '-',"
+                      ' as in callback_users (got %s).' % _json(callback_user))
+    if not _matches(ACCOUNT, ppp_user):
+        errors.append('client_ppp_user must be a system user name (lower case, digits, _ and -), as in'
+                      ' ppp_server_users (got %s).' % _json(ppp_user))
+    elif callback_user == ppp_user:
+        errors.append('client_callback_user and client_ppp_user must differ (both are %s): the server maps the'
+                      ' pseudo-login to its callback program.' % _json(ppp_user))
+    password_problem = ppp_password_problem(values.get('client_ppp_password'))
+    if password_problem:
+        errors.append('client_ppp_password %s; %s' % (password_problem, PPP_PASSWORD_RULE))
+    remote_name = values.get('client_remote_name')
+    if not _matches(CLIENT_WORD, remote_name):
+        errors.append('client_remote_name must be empty or a word without whitespace, quotes or backslashes'
+                      ' (got %s).' % _json(remote_name))
+    if not _matches(CLIENT_DEVICE, values.get('client_device')):
+        errors.append('client_device must be an absolute path without whitespace, quotes or backslashes (got %s).'
+                      % _json(values.get('client_device')))
+    for variable in ('client_modem_init', 'client_dial_command', 'client_answer_command'):
+        if not _matches(CLIENT_AT_COMMAND, values.get(variable)):
+            errors.append('%s must be a modem command starting with AT, without whitespace, quotes or backslashes'
+                          ' (got %s).' % (variable, _json(values.get(variable))))
+    if not _matches(CLIENT_WORD, values.get('client_ppp_start_expect')):
+        errors.append('client_ppp_start_expect must hold no whitespace, quotes or backslashes (got %s).'
+                      % _json(values.get('client_ppp_start_expect')))
+    for variable in ('client_speed', 'client_modem_timeout', 'client_dial_timeout', 'client_login_timeout',
+                     'client_callback_timeout', 'client_lcp_echo_failure'):
+        errors.extend(_whole_number_errors(values, variable, 1, 'at least 1'))
+    errors.extend(_whole_number_errors(values, 'client_lcp_echo_interval', 0, 'seconds, 0 or more (0: no echo)'))
+    options = values.get('client_extra_options') or []
+    if not all(_matches(PPP_OPTION, option) for option in options):
+        errors.append('client_extra_options must be single-line pppd options (got %s).' % _json(options))
+    return errors
+
+
 RULES = {
     'modem': modem_errors,
     'mgetty': mgetty_errors,
     'callback': callback_errors,
     'ppp_server': ppp_server_errors,
     'server': server_errors,
+    'client': client_errors,
 }
 
 

@@ -16,10 +16,36 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.six import string_types
 
 # A number mgetty's callback dials: digits and the dial modifiers , W P T * # (either case).
 DIAL_NUMBER = re.compile(r'^[0-9,WPTwpt*#]+\Z')
+
+# A PPP account's password, the same on the server (the account, pap-secrets) and on the caller
+# (its chat script types it at the server's login prompt, pap-secrets): PAP's Passwd-Length field
+# is one octet and pppd keeps at most 255 bytes of a secret (MAXSECRETLEN 256 with the NUL); the
+# server's tty reads the typed password in canonical mode with IXON (mgetty's tio.c), where control
+# characters edit the line, stop the output or end it. A secret starting with @/ is the name of the
+# file pppd reads the secret from (auth.c scan_authfile). Spaces, quotes, backslashes, ^, $ and #
+# travel: pap-secrets and the chat script quote them.
+PPP_PASSWORD_MAX_BYTES = 255
+_CONTROL = re.compile(u'[\x00-\x1f\x7f]')
+
+
+def ppp_password_problem(value):
+    """What makes *value* unusable as a PPP password, as a phrase ('is empty', ...), or None; the value
+    itself is never part of it."""
+    if not isinstance(value, string_types) or not value:
+        return 'is empty or not a string'
+    if _CONTROL.search(value):
+        return 'contains a control character (newline, tab, ^C, DEL...)'
+    if len(to_bytes(value, errors='surrogate_or_replace')) > PPP_PASSWORD_MAX_BYTES:
+        return 'is longer than %d bytes' % PPP_PASSWORD_MAX_BYTES
+    if value.startswith('@/'):
+        return 'starts with "@/", which pppd reads as the name of a file holding the secret'
+    return None
+
 
 # What pppd cannot read back from a secrets file, in the order they are reported.
 _LINE_BREAKS_AND_NUL = (('\n', 'a newline'), ('\r', 'a carriage return'), ('\x00', 'a NUL byte'))
