@@ -30,10 +30,13 @@ options:
     type: dict
     required: true
   role:
-    description: The role whose rules apply.
+    description:
+      - The role whose rules apply.
+      - C(caller_kits) is playbooks/caller_kits.yml's, the server role's variables as the caller kits read them
+        and the kits' own.
     type: str
     required: true
-    choices: [modem, mgetty, callback, ppp_server, server, client]
+    choices: [modem, mgetty, callback, ppp_server, server, client, caller_kits]
 '''
 
 EXAMPLES = r'''
@@ -298,11 +301,12 @@ def mgetty_errors(values):
     return errors
 
 
-def callback_errors(values):
+def _callback_users_errors(values, variable, require_caller_id_variable, require_caller_id):
+    """The messages for the callback users listed in variable (the callback role's and the server's checks)."""
     errors = []
-    users = _items(values, 'callback_users')
+    users = _items(values, variable)
     for i, user in users:
-        label = _label('callback_users', i, user, key='name')
+        label = _label(variable, i, user, key='name')
         if not _matches(LOGIN, user.get('name')):
             errors.append("%s: name must be a login name without whitespace, '*', '@', '/' or a leading '-'." % label)
         if not _matches(DIAL_NUMBER, user.get('number')):
@@ -318,11 +322,18 @@ def callback_errors(values):
         if caller_id not in ('', None) and not _matches(CALLER_ID, caller_id):
             errors.append('%s: caller_id must be a quoted string of digits (a leading + and blanks or dashes'
                           ' between them allowed), got %s.' % (label, _json(caller_id)))
-        elif not caller_id and boolean(values.get('callback_require_caller_id', False), strict=False):
-            errors.append('%s: callback_require_caller_id is true, so every callback user needs a caller_id.' % label)
+        elif not caller_id and boolean(require_caller_id, strict=False):
+            errors.append('%s: %s is true, so every callback user needs a caller_id.'
+                          % (label, require_caller_id_variable))
     twice = _repeated([user.get('name', '') for i, user in users])
     if twice:
-        errors.append('callback_users: each name may appear once; declared more than once: %s.' % _json(twice))
+        errors.append('%s: each name may appear once; declared more than once: %s.' % (variable, _json(twice)))
+    return errors
+
+
+def callback_errors(values):
+    errors = _callback_users_errors(values, 'callback_users', 'callback_require_caller_id',
+                                    values.get('callback_require_caller_id', False))
     if values.get('callback_after_callback') not in ('-', 'Y', 'N'):
         errors.append('callback_after_callback must be -, Y or N (got %s).' % _json(values.get('callback_after_callback')))
     args = values.get('callback_program_args') or []
@@ -470,6 +481,55 @@ def server_errors(values):
     return errors
 
 
+# The ppp_server role's variables that the server role sets from its own (roles/server/vars/main.yml).
+KIT_PPP_VARIABLES = (('ppp_server_ports', 'server_ports'), ('ppp_server_users', 'server_ppp_users'),
+                     ('ppp_server_netmask', 'server_netmask'))
+
+
+def caller_kits_errors(values):
+    """What playbooks/caller_kits.yml writes a server's caller kits from: the server role's variables,
+    with the checks the server's roles make on them, and the kit's own variables."""
+    errors = server_errors(values)
+    errors.extend(_callback_users_errors(values, 'server_callback_users', 'server_require_caller_id',
+                                         values.get('server_require_caller_id', False)))
+    # The ppp_server role's checks of the ports' addresses and the accounts, under the server's names.
+    ppp_values = dict((ppp, values.get(server)) for ppp, server in KIT_PPP_VARIABLES)
+    for message in ppp_server_errors(ppp_values):
+        for ppp, server in KIT_PPP_VARIABLES:
+            if message.startswith(ppp + ' ') or message.startswith(ppp + '[') or message.startswith(ppp + ':'):
+                errors.append(server + message[len(ppp):])
+    number = values.get('caller_kits_server_number')
+    if not _matches(DIAL_NUMBER, number):
+        errors.append('caller_kits_server_number must be the number the callers dial to reach this server, a quoted'
+                      ' string of digits and dial modifiers (0-9 , W P T * #), got %s.' % _json(number))
+    directory = values.get('caller_kits_dir')
+    if not isinstance(directory, string_types) or not directory.strip() or _has_newline(directory):
+        errors.append('caller_kits_dir must be a directory on the controller (got %s).' % _json(directory))
+    callback_names = [user.get('name') for i, user in _items(values, 'server_callback_users')]
+    ppp_names = [user.get('name') for i, user in _items(values, 'server_ppp_users')]
+    accounts = values.get('caller_kits_ppp_users')
+    if accounts is None:
+        accounts = {}
+    if not isinstance(accounts, dict):
+        errors.append('caller_kits_ppp_users must map pseudo-logins to PPP account names (got %s).' % _json(accounts))
+        accounts = {}
+    for name in accounts:
+        if name not in callback_names:
+            errors.append('caller_kits_ppp_users: %s is not a pseudo-login of server_callback_users (%s).'
+                          % (_json(name), _json(callback_names)))
+        elif accounts[name] not in ppp_names:
+            errors.append('caller_kits_ppp_users: %s is given %s, which is not an account of server_ppp_users (%s).'
+                          % (_json(name), _json(accounts[name]), _json(ppp_names)))
+    if len(ppp_names) != 1:
+        for i, user in _items(values, 'server_callback_users'):
+            if user.get('name') not in accounts:
+                errors.append('%s: caller_kits_ppp_users names no PPP account for it, and server_ppp_users has %d'
+                              ' (%s): map each pseudo-login to the account its caller logs in as after the callback.'
+                              % (_label('server_callback_users', i, user, key='name'), len(ppp_names),
+                                 _json(ppp_names)))
+    return errors
+
+
 # The client role's own words: written unquoted into its pppd peer and chat script, where whitespace
 # ends them and quotes and backslashes are syntax.
 CLIENT_PEER_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]*\Z')
@@ -531,6 +591,7 @@ RULES = {
     'callback': callback_errors,
     'ppp_server': ppp_server_errors,
     'server': server_errors,
+    'caller_kits': caller_kits_errors,
     'client': client_errors,
 }
 
