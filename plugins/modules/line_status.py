@@ -536,7 +536,7 @@ def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, 
         return 'modem_not_answering', 'mgetty %d sets the modem up again; its previous run: %s' % (
             mgetty_pid, previous_run['failed']['text']), mgetty_pid, None
     if failed_init(last_run) or (last_run and last_run['waiting'] is None and last_run['last_text']
-                       and 'timeout in chat script' in last_run['last_text']):
+                                 and 'timeout in chat script' in last_run['last_text']):
         return 'modem_not_answering', 'mgetty %d: %s' % (mgetty_pid, (last_run['failed'] or {}).get(
             'text', last_run['last_text'])), mgetty_pid, None
     if run_state == 'idle':

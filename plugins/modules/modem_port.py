@@ -19,10 +19,12 @@ description:
     - the kernel driver behind it (from C(/sys/class/tty/NAME/device/driver), looking past the
       C(serial-base) bus of Linux 6.5 and later; null for a pty);
     - UUCP lock files C(LCK..NAME) in O(lock_dir), for the name of O(path) and for the name of the
-      real device. A lock held by a live process fails the task (the module never opens a line another
-      process holds), unless that process is one of O(allowed_holders); the port is then in use by
-      the dial-in service itself, reported as RV(in_use), and neither opened nor probed. A stale lock
-      (its process is gone) is reported and, without O(probe=true), left in place;
+      real device (not for the name of a link that is another line's, such as a link
+      C(/dev/dialin-callback/ttyUSB0) to C(ttyUSB1) where C(/dev/ttyUSB0) is another modem). A lock held by
+      a live process fails the task (the module never opens a line another process holds), unless that
+      process is one of O(allowed_holders) (with O(holder_on_line=true), only while it is on the port);
+      the port is then in use by the dial-in service itself, reported as RV(in_use), and neither opened
+      nor probed. A stale lock (its process is gone) is reported and, without O(probe=true), left in place;
     - it is a terminal (C(isatty) on a descriptor opened non-blocking, so it never waits for carrier).
   - With O(probe=true) it first takes the line's UUCP lock the way mgetty 1.2.1 does (C(locks.c)), with a
     temporary file C(LCK..TM.*) in O(lock_dir) holding its PID as ten ASCII digits and a newline
@@ -89,6 +91,17 @@ options:
     type: list
     elements: str
     default: []
+  holder_on_line:
+    description:
+      - An allowed holder's lock counts as the service's own only while that process is on the port
+        (C(mgetty) running for the port, the last word of its command line; C(callback) for it, by its
+        C(DEVICE) that mgetty sets or the port open; any other allowed program with the port open or as its
+        controlling terminal, such as login and pppd in the process mgetty executed).
+      - Any other live holder is a foreign lock, which fails the task naming its PID, program and user
+        (C(/run/lock) is writable by every local user, who can put any live PID, of a process named
+        C(mgetty) too, in C(LCK..NAME) and keep mgetty off the line).
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -111,6 +124,12 @@ EXAMPLES = r'''
   dialin.callback.modem_port:
     path: /dev/ttyS1
     allowed_holders: [mgetty, callback, login, pppd]
+
+- name: Check a server's port; a lock of any process but the port's own mgetty, callback, login or pppd fails
+  dialin.callback.modem_port:
+    path: /dev/ttyS1
+    allowed_holders: [mgetty, callback, login, pppd]
+    holder_on_line: true
 
 - name: Probe a modem that must answer now; fail when the line is busy
   dialin.callback.modem_port:
@@ -171,7 +190,13 @@ lock:
     holder:
       description: Name of the live process holding the lock (from C(/proc/PID/comm)), else null.
       type: str
-  sample: {path: null, pid: null, alive: false, stale: false, holder: null}
+    user:
+      description: The user of the live process holding the lock (its UID when it has no name), else null.
+      type: str
+    foreign:
+      description: The live holder is none of O(allowed_holders), or with O(holder_on_line=true) not on the port.
+      type: bool
+  sample: {path: null, pid: null, alive: false, stale: false, holder: null, user: null, foreign: false}
 probe:
   description: Result of the probe.
   returned: always
@@ -202,6 +227,7 @@ probe:
 
 import errno
 import os
+import pwd
 import re
 import select
 import stat
@@ -212,6 +238,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.dialin.callback.plugins.module_utils import uucp_lock
+from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes
 from ansible_collections.dialin.callback.plugins.module_utils.uucp_lock import (
     pid_alive, read_lock_pid, release_lock)
 
@@ -223,6 +250,39 @@ def process_name(pid):
             return to_native(f.read().strip(), errors='surrogate_or_strict') or None
     except (IOError, OSError):
         return None
+
+
+def process_user(pid):
+    """The owner of a live process (its name, else its UID), or None when it cannot be read."""
+    try:
+        uid = os.stat('/proc/%d' % pid).st_uid
+    except OSError:
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def holder_on_port(pid, holder, path, device):
+    """The lock holder works on this port: its mgetty, a callback for it, or a program with the port open
+    or as its controlling terminal (what mgetty executed keeps its PID and the line)."""
+    procs = Processes()
+    proc = procs.procs.get(pid)
+    if proc is None:
+        return False
+    names = (os.path.basename(device), os.path.basename(path), device, path)
+    if holder == 'mgetty':
+        return proc['argv'][-1] in names
+    if holder == 'callback' and procs.environ(pid).get('DEVICE') in names:
+        return True
+    return procs.uses_line(pid, device) or procs.uses_line(pid, path)
+
+
+def another_lines_name(name, device):
+    """The name is another line's (/dev/NAME is another device): its lock is not this port's."""
+    other = os.path.join('/dev', name)
+    return os.path.exists(other) and os.path.realpath(other) != device
 
 
 def driver_of(device, sys_root='/sys'):
@@ -342,6 +402,7 @@ def main():
             speed=dict(type='int', default=38400),
             lock_dir=dict(type='path', default='/var/lock'),
             allowed_holders=dict(type='list', elements='str', default=[]),
+            holder_on_line=dict(type='bool', default=False),
             probe_required=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
@@ -350,7 +411,7 @@ def main():
     path = p['path']
     result = dict(changed=False, device=None, link_target=None, is_char_device=False,
                   is_tty=False, in_use=False, driver=None,
-                  lock=dict(path=None, pid=None, alive=False, stale=False, holder=None),
+                  lock=dict(path=None, pid=None, alive=False, stale=False, holder=None, user=None, foreign=False),
                   probe=dict(ok=None, response=None, identity=[], lock_files=[], skipped=None))
 
     if p['timeout'] <= 0:
@@ -377,7 +438,7 @@ def main():
     names = []
     # The real device's name first: the one mgetty, callback and pppd lock.
     for name in (os.path.basename(device), os.path.basename(path)):
-        if name not in names:
+        if name not in names and not (names and another_lines_name(name, device)):
             names.append(name)
     for name in names:
         lock_path = os.path.join(p['lock_dir'], 'LCK..%s' % name)
@@ -398,15 +459,23 @@ def main():
         if alive:
             holder = process_name(pid)
             result['lock']['holder'] = holder
-            if holder is not None and holder in p['allowed_holders']:
+            result['lock']['user'] = process_user(pid)
+            ours = holder is not None and holder in p['allowed_holders'] and (
+                not p['holder_on_line'] or holder_on_port(pid, holder, path, device))
+            result['lock']['foreign'] = not ours
+            if ours:
                 # The service's own line (mgetty waiting, a call, a callback): never touched.
                 result['in_use'] = True
                 result['is_tty'] = None
                 skip_probe(module, result, 'the line is in use: locked by PID %d (%s), lock file %s'
                            % (pid, holder, lock_path))
                 module.exit_json(**result)
-            module.fail_json(msg='%s is locked by PID %d%s (lock file %s)'
-                                 % (path, pid, ' (%s)' % holder if holder else '', lock_path), **result)
+            module.fail_json(msg='%s is locked by PID %d%s (lock file %s)%s'
+                                 % (path, pid, ' (%s, user %s)' % (holder, result['lock']['user']) if holder else '',
+                                    lock_path,
+                                    ': a foreign lock, not %s on %s' % (', '.join(p['allowed_holders']),
+                                                                        os.path.basename(path))
+                                    if p['allowed_holders'] else ''), **result)
         if not p['probe']:
             # With the probe, take_lock removes it to take the line, and says so.
             module.warn('stale lock file %s (PID %d is gone); left in place' % (lock_path, pid))
@@ -460,9 +529,10 @@ def take_probe_locks(module, names, lock_files, result):
         if holder is None:
             continue
         lock_files.pop()
-        result['lock'] = dict(path=lock_path, pid=holder['pid'], alive=holder['pid'] is not None,
-                              stale=False, holder=holder['holder'])
         result['in_use'] = holder['holder'] is not None and holder['holder'] in module.params['allowed_holders']
+        result['lock'] = dict(path=lock_path, pid=holder['pid'], alive=holder['pid'] is not None,
+                              stale=False, holder=holder['holder'],
+                              user=process_user(holder['pid']) if holder['pid'] else None, foreign=not result['in_use'])
         result['is_tty'] = None
         if holder['pid'] is None:
             reason = 'lock file %s appeared and holds no PID this module can read' % lock_path

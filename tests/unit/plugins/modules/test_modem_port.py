@@ -123,7 +123,7 @@ def test_pty_without_probe(run_module, pty_pair, tmp_path):
     assert res['is_char_device'] and res['is_tty']
     assert res['driver'] is None
     assert res['link_target'] is None
-    assert res['lock'] == dict(path=None, pid=None, alive=False, stale=False, holder=None)
+    assert res['lock'] == dict(path=None, pid=None, alive=False, stale=False, holder=None, user=None, foreign=False)
     assert res['in_use'] is False
     assert res['probe']['ok'] is None
 
@@ -239,7 +239,8 @@ def test_locked_by_live_pid_never_opened(run_module, modem, tmp_path, binary):
     assert res.failed
     assert 'locked by PID %d' % os.getpid() in res['msg']
     assert res['lock'] == dict(path=lock, pid=os.getpid(), alive=True, stale=False,
-                               holder=modem_port.process_name(os.getpid()))
+                               holder=modem_port.process_name(os.getpid()), user=modem_port.process_user(os.getpid()),
+                               foreign=True)
     time.sleep(0.2)
     assert responder.received == b''  # nothing was sent to the line
     assert os.path.exists(lock)
@@ -286,7 +287,7 @@ def test_lock_of_another_holder_fails_naming_it(run_module, modem, tmp_path):
         write_lock(tmp_path, os.path.basename(name), child.pid)
         res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['mgetty'])
         assert res.failed
-        assert 'locked by PID %d (sleep)' % child.pid in res['msg']
+        assert 'locked by PID %d (sleep, user %s)' % (child.pid, modem_port.process_user(child.pid)) in res['msg']
         assert res['in_use'] is False
     finally:
         child.kill()
@@ -300,7 +301,7 @@ def test_stale_lock_reported_and_kept_without_probe(run_module, pty_pair, tmp_pa
     lock = write_lock(tmp_path, os.path.basename(name), child.pid)
     res = run(run_module, path=name, lock_dir=str(tmp_path))
     assert not res.failed, res
-    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None)
+    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None, user=None, foreign=False)
     assert res['probe']['lock_files'] == []
     assert os.path.exists(lock)
     assert any('stale' in w and 'left in place' in w for w in res.get('warnings', []))
@@ -378,7 +379,7 @@ def test_stale_lock_probe_proceeds(run_module, modem, tmp_path):
     lock = write_lock(tmp_path, os.path.basename(name), child.pid)
     res = run(run_module, path=name, probe=True, timeout=3, lock_dir=str(tmp_path))
     assert not res.failed, res
-    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None)
+    assert res['lock'] == dict(path=lock, pid=child.pid, alive=False, stale=True, holder=None, user=None, foreign=False)
     assert res['probe']['ok'] is True
     # The stale lock was replaced by ours for the probe (as mgetty does), then ours removed.
     assert responder.locks_seen == [(b'AT', our_lock()), (b'ATI', our_lock())]
@@ -453,7 +454,8 @@ def test_lock_taken_just_before_the_probe(modem, tmp_path):
         assert module.exited == 'exit'
         assert result['probe']['skipped'] == (
             'the line was locked just before the probe by PID %d (sleep), lock file %s' % (child.pid, lock))
-        assert result['lock'] == dict(path=lock, pid=child.pid, alive=True, stale=False, holder='sleep')
+        assert result['lock'] == dict(path=lock, pid=child.pid, alive=True, stale=False, holder='sleep',
+                                      user=modem_port.process_user(child.pid), foreign=True)
         assert result['in_use'] is False and result['is_tty'] is None
         # The device's lock it had already taken is in lock_files, for main() to release.
         assert lock_files == [device_lock]
@@ -595,3 +597,74 @@ def test_sigterm_during_the_probe_removes_the_lock(modem, tmp_path):
     assert result['msg'] == 'probe of %s interrupted by signal %d; its lock files were removed' % (
         name, signal.SIGTERM)
     assert lock_dir_entries(tmp_path) == []
+
+
+# A foreign lock: /run/lock is world-writable, so a lock names any live process; with holder_on_line
+# only the port's own mgetty, callback or a program on the port is the dial-in service.
+
+def start_named(tmp_path, name, args, stdin=None):
+    """A child whose program is called name (/proc/PID/comm), a shell that waits (no exec of sleep)."""
+    program = tmp_path / name
+    if not program.exists():
+        with open('/bin/sh', 'rb') as f:
+            program.write_bytes(f.read())
+        program.chmod(0o755)
+    child = subprocess.Popen([str(program), '-c', 'sleep 30; :'] + list(args), stdin=stdin)
+    deadline = time.monotonic() + 5
+    while modem_port.process_name(child.pid) != name and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return child
+
+
+SERVICE = ['mgetty', 'callback', 'login', 'pppd']
+
+
+@pytest.mark.parametrize('name, args, on_port', [
+    ('mgetty', ['ttyS9'], False),  # another line's mgetty (or a process a user named so)
+    ('pppd', [], False),  # pppd not on the port
+    ('mgetty', ['PORT'], True),  # the port's mgetty
+    ('pppd', [], True),  # pppd with the port as its line (stdin)
+])
+def test_a_lock_of_an_allowed_program_counts_only_on_the_port(run_module, modem, tmp_path, name, args, on_port):
+    port, responder = modem
+    line = open(port, 'rb', buffering=0) if on_port and name != 'mgetty' else None
+    child = start_named(tmp_path, name, [port if a == 'PORT' else a for a in args], stdin=line)
+    try:
+        lock = write_lock(tmp_path, os.path.basename(port), child.pid)
+        res = run(run_module, path=port, probe=True, timeout=1, lock_dir=str(tmp_path),
+                  allowed_holders=SERVICE, holder_on_line=True)
+        assert res['lock']['holder'] == name and res['lock']['user'] == modem_port.process_user(child.pid)
+        if on_port:
+            assert not res.failed and res['in_use'] is True and res['lock']['foreign'] is False, res
+        else:
+            assert res.failed and res['lock']['foreign'] is True, res
+            assert res['msg'] == ('%s is locked by PID %d (%s, user %s) (lock file %s): a foreign lock, not '
+                                  'mgetty, callback, login, pppd on %s' % (
+                                      port, child.pid, name, res['lock']['user'], lock, os.path.basename(port)))
+        time.sleep(0.2)
+        assert responder.received == b''  # never opened nor probed
+        # Without holder_on_line the name alone decides (the module's default).
+        assert not run(run_module, path=port, lock_dir=str(tmp_path), allowed_holders=SERVICE).failed
+    finally:
+        child.kill()
+        child.wait()
+        if line:
+            line.close()
+
+
+def test_the_lock_of_a_link_named_like_another_line_is_not_the_ports(run_module, pty_pair, tmp_path):
+    # /dev/dialin-callback/ttyUSB0 -> ../ttyUSB1 while another modem has ttyUSB0: LCK..ttyUSB0 is that
+    # modem's. Here a link named tty (/dev/tty is another device) to the pty, and a live LCK..tty.
+    dummy, dummy2, name = pty_pair
+    child = start_sleep()
+    try:
+        for link_name, locked in (('tty', False), ('modem', True)):
+            link = tmp_path / link_name
+            os.symlink(name, str(link))
+            write_lock(tmp_path, link_name, child.pid)
+            res = run(run_module, path=str(link), lock_dir=str(tmp_path))
+            assert res.failed is locked, res
+            assert (res['lock']['path'] is None) is not locked, res
+    finally:
+        child.kill()
+        child.wait()
