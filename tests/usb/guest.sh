@@ -56,11 +56,34 @@ both_running() {
     done
 }
 
+# Stopped means inactive: a unit that respawns mgetty on a missing tty is activating (auto-restart,
+# start-pre) between its starts, and failed once past its start limit.
+unit_states() { # the ActiveState/SubState of both units
+    for tty in ttyUSB0 ttyUSB1; do
+        printf '%s=%s/%s ' "mgetty@$tty" "$(systemctl show -p ActiveState --value "mgetty@$tty.service")" \
+            "$(systemctl show -p SubState --value "mgetty@$tty.service")"
+    done
+}
+
 both_gone() {
     ls /dev/ttyUSB* >/dev/null 2>&1 && return 1
     for tty in ttyUSB0 ttyUSB1; do
-        [ "$(systemctl is-active "mgetty@$tty.service")" = active ] && return 1
+        [ "$(systemctl show -p ActiveState --value "mgetty@$tty.service")" = inactive ] || return 1
         pgrep -x -f "/sbin/mgetty $tty" >/dev/null && return 1
+    done
+    return 0
+}
+
+# both_gone at every look (twice a second) for $1 seconds: a restart loop passes through
+# activating within RestartSec (2 s); prints what it saw when it did not hold.
+stay_gone() {
+    until=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -lt "$until" ]; do
+        if ! both_gone; then
+            echo "after $(($1 - until + $(date +%s))) s of $1: $(echo /dev/ttyUSB*); $(unit_states)$(pgrep -a mgetty | tr '\n' ';')"
+            return 1
+        fi
+        sleep 0.5
     done
     return 0
 }
@@ -103,9 +126,13 @@ say PHASE1-DONE
 unplug_start=$(date +%s)
 wait_until 150 both_gone
 gone=$(both_gone && echo 1)
-check "unplugged: both ttys gone and their mgetty stopped (BindsTo)" "$gone" \
-    "after $(($(date +%s) - unplug_start)) s: $(echo /dev/ttyUSB*); $(systemctl is-active mgetty@ttyUSB0.service mgetty@ttyUSB1.service | tr '\n' ' ')$(pgrep -a mgetty | tr '\n' ';')"
-[ "$gone" = 1 ] || diagnose unplugged
+check "unplugged: both ttys gone and their mgetty@ units inactive (BindsTo)" "$gone" \
+    "after $(($(date +%s) - unplug_start)) s: $(echo /dev/ttyUSB*); $(unit_states)$(pgrep -a mgetty | tr '\n' ';')"
+# Stopped, not between two starts of a restart loop.
+held=$([ "$gone" = 1 ] && stay_gone 15)
+check "unplugged: both units stay inactive, no mgetty, for 15 s (stopped, not restarting)" \
+    "$([ "$gone" = 1 ] && [ -z "$held" ] && echo 1)" "${held:-$(unit_states)}"
+if [ "$gone" != 1 ] || [ -n "$held" ]; then diagnose unplugged; fi
 say UNPLUGGED
 
 wait_until 150 both_running
