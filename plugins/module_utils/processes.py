@@ -11,7 +11,9 @@ The directory is a parameter (the modules' C(proc_dir)) so that tests can lay ou
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import errno
 import os
+import signal
 import stat
 
 
@@ -121,6 +123,23 @@ class Processes(object):
             pass
         return None
 
+    def start_ticks(self, pid):
+        """The process's start in clock ticks since boot (field 22 of stat), None when it is gone.
+
+        With the PID it names one process: a PID reused later has a later start."""
+        try:
+            return int(self._stat_fields(pid)[19])
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    def argv(self, pid):
+        """The command line as it is now (not the snapshot's), None when the process is gone."""
+        try:
+            with open(os.path.join(self.proc_dir, str(pid), 'cmdline'), 'rb') as f:
+                return [a.decode('utf-8', 'replace') for a in f.read().split(b'\0') if a]
+        except (IOError, OSError):
+            return None
+
     def start_time(self, pid):
         """When the process started, in seconds since the epoch (to 1/CLK_TCK), None when it is gone."""
         try:
@@ -141,3 +160,36 @@ class Processes(object):
         """The process exists and is not a zombie waiting for its parent."""
         fields = self._stat_fields(pid)
         return bool(fields) and fields[0] not in (b'Z', b'X')
+
+
+def signal_process(pid, signum, still_same):
+    """Sends signum to pid if still_same() says, once the process is held, that the PID names the
+    process chosen earlier. Returns whether the signal was sent.
+
+    The process is held by a pidfd (Linux 5.3, Python 3.9) before still_same() looks, so a process
+    that ends and whose PID is reused between the check and the signal gets no signal: the pidfd
+    names the process that was checked. Without pidfds the check comes right before kill().
+    """
+    pidfd = None
+    try:
+        pidfd = os.pidfd_open(pid)
+    except AttributeError:
+        pass
+    except OSError as e:
+        if e.errno == errno.ESRCH:
+            return False
+        if e.errno not in (errno.ENOSYS, errno.EPERM, errno.EINVAL):
+            raise
+    try:
+        if not still_same():
+            return False
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, signum)
+        else:
+            os.kill(pid, signum)
+        return True
+    except OSError:
+        return False
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)

@@ -24,6 +24,10 @@ description:
     the link and drops DTR, a shell or login ends. What is still there after O(timeout) seconds gets
     C(SIGTERM), then C(SIGKILL). mgetty and callback are never signalled: the line's mgetty is
     started again by init or systemd when the call ends."
+  - "Each signal goes only to the process that was found: right before it, the PID must still have
+    the start time (field 22 of C(/proc/PID/stat)) and the command line it had when it was found,
+    and the line open. A process that ended, and whose PID a new process took, counts as ended and
+    gets nothing."
   - Lines on which none of O(users) is logged in are not touched.
 author:
   - dialin.callback maintainers (@dialin)
@@ -124,7 +128,6 @@ sessions:
       sample: true
 '''
 
-import os
 import pwd
 import signal
 import time
@@ -132,7 +135,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dialin.callback.plugins.module_utils import utmp as utmp_file
-from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes
+from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes, signal_process
 
 # The line's getty and the callback program are not part of a session.
 SPARED = ('mgetty', 'callback')
@@ -153,7 +156,10 @@ def uids_of(users):
 
 
 def sessions_on(lines, users, procs, records):
-    """The sessions of users on lines: dicts(line, user, found_by, pids)."""
+    """The sessions of users on lines: dicts(line, user, found_by, pids, identities).
+
+    identities: {pid: (start ticks, argv)} as the process was when found, to tell it from a later
+    process with its PID."""
     uids = uids_of(users)
     found = []
     for line in lines:
@@ -172,32 +178,45 @@ def sessions_on(lines, users, procs, records):
             if owners:
                 user, by = owners[0], 'uid'
         if user is not None and pids:
-            found.append({'line': line, 'user': user, 'found_by': by, 'pids': sorted(pids)})
+            identities = dict((pid, (procs.start_ticks(pid), procs.procs[pid]['argv'])) for pid in pids)
+            found.append({'line': line, 'user': user, 'found_by': by, 'pids': sorted(pids),
+                          'identities': identities})
     return found
 
 
-def wait_gone(procs, pids, timeout):
+def same_process(procs, pid, identity):
+    """The PID still names the process found: same start and command line, not a zombie."""
+    return (procs.running(pid) and procs.start_ticks(pid) == identity[0]
+            and procs.argv(pid) == identity[1])
+
+
+def wait_gone(procs, pids, identities, timeout):
     deadline = time.time() + timeout
-    left = [pid for pid in pids if procs.running(pid)]
+    left = [pid for pid in pids if same_process(procs, pid, identities[pid])]
     while left and time.time() < deadline:
         time.sleep(0.2)
-        left = [pid for pid in left if procs.running(pid)]
+        left = [pid for pid in left if same_process(procs, pid, identities[pid])]
     return left
 
 
-def end_session(procs, pids, timeout):
-    """Sends SIGHUP, then SIGTERM and SIGKILL to what is left; returns (signals sent, pids left)."""
+def end_session(procs, sess, timeout):
+    """Sends SIGHUP, then SIGTERM and SIGKILL to what is left of the session's processes, each only
+    while it is the process found on the line; returns (signals sent, pids left)."""
     sent = []
-    left = list(pids)
+    dev = '/dev/' + sess['line']
+    identities = sess['identities']
+    left = list(sess['pids'])
     for signum, name, wait in ((signal.SIGHUP, 'SIGHUP', timeout), (signal.SIGTERM, 'SIGTERM', timeout),
                                (signal.SIGKILL, 'SIGKILL', 5)):
+        # A process that ended (its PID maybe another's now) or left the line is no longer the session's.
+        left = [pid for pid in left if same_process(procs, pid, identities[pid]) and procs.uses_line(pid, dev)]
+        if not left:
+            break
         for pid in left:
-            try:
-                os.kill(pid, signum)
-            except OSError:
-                pass
+            signal_process(pid, signum, lambda pid=pid: (same_process(procs, pid, identities[pid])
+                                                         and procs.uses_line(pid, dev)))
         sent.append(name)
-        left = wait_gone(procs, left, wait)
+        left = wait_gone(procs, left, identities, wait)
         if not left:
             break
     return sent, left
@@ -244,7 +263,7 @@ def main():
         entry = {'line': sess['line'], 'user': sess['user'], 'found_by': sess['found_by'],
                  'processes': describe(procs, sess['pids']), 'signals': [], 'ended': False}
         if not module.check_mode:
-            entry['signals'], left = end_session(procs, sess['pids'], p['timeout'])
+            entry['signals'], left = end_session(procs, sess, p['timeout'])
             entry['ended'] = not left
             if left:
                 failed.append('%s: %s' % (sess['line'], ', '.join(describe(procs, left))))

@@ -35,6 +35,15 @@ description:
     RING meanwhile finds the line locked and waits; a callback finds it locked and retries later."
   - An mgetty that started after the newest of O(configs) changed already runs with it and is left
     alone.
+  - "The PID in C(mgetty.pid.NAME) is signalled only if it is an mgetty serving that line: its command
+    name is C(mgetty) and its command line's line argument (the first operand after mgetty's options,
+    with or without C(/dev/)) is NAME. Its start time (field 22 of C(/proc/PID/stat)) is recorded when
+    it is read, and right before the signal the PID must still have that start time and command line:
+    a PID that a new process took meanwhile is not signalled."
+  - "mgetty removes its PID file only before it executes a login program: one ended by a signal
+    leaves it, naming a PID a later process may take (and callback signals the PID it reads there).
+    A PID file that names no mgetty of its line, or names the mgetty this module ended, is removed,
+    unless the next mgetty has written its own PID there meanwhile."
 author:
   - dialin.callback maintainers (@dialin)
 extends_documentation_fragment:
@@ -130,6 +139,12 @@ current:
   type: list
   elements: str
   sample: []
+removed_pid_files:
+  description: Stale PID files of mgetty removed (or, in check mode, to be removed).
+  returned: always
+  type: list
+  elements: path
+  sample: [/run/mgetty.pid.ttyS1]
 '''
 
 import errno
@@ -141,6 +156,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.dialin.callback.plugins.module_utils.processes import signal_process
 from ansible_collections.dialin.callback.plugins.module_utils.uucp_lock import (
     lock_path, pid_alive, read_lock_pid, release_lock, take_lock)
 
@@ -150,6 +166,35 @@ UTMP_FORMAT = '=hxxi32s4s32s256shhiii16s20s'
 UTMP_SIZE = struct.calcsize(UTMP_FORMAT)
 LOGIN_PROCESS = 6
 USER_PROCESS = 7
+# mgetty 1.2.1's options that take an argument (its getopt string "c:x:s:rp:n:R:i:DC:FS:k:m:I:baV").
+MGETTY_OPTIONS_WITH_ARGUMENT = 'cxspnRiCSkmI'
+
+
+def mgetty_line(argv):
+    """The line an mgetty command line serves, without /dev/: its first operand (GNU getopt takes
+    options anywhere before it), or None."""
+    args = list(argv[1:])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == '--':
+            operand = args[i + 1] if i + 1 < len(args) else None
+            break
+        if arg.startswith('-') and len(arg) > 1:
+            for j, letter in enumerate(arg[1:]):
+                if letter in MGETTY_OPTIONS_WITH_ARGUMENT:
+                    if j == len(arg) - 2:
+                        i += 1  # the argument is the next word
+                    break
+            i += 1
+            continue
+        operand = arg
+        break
+    else:
+        return None
+    if operand is not None and operand.startswith('/dev/'):
+        operand = operand[len('/dev/'):]
+    return operand
 
 
 def parse_utmp(data):
@@ -246,14 +291,43 @@ class Proc(object):
         except (IOError, OSError, ValueError):
             return True
 
-    def start_time(self, pid):
-        """The process's start as seconds since the epoch (10 ms resolution)."""
+    def start_ticks(self, pid):
+        """The process's start in clock ticks since boot (field 22 of stat), None when it is gone."""
+        try:
+            return int(self._stat_fields(pid)[19])
+        except (IOError, OSError, ValueError, IndexError):
+            return None
+
+    def argv(self, pid):
+        try:
+            return [to_native(a, errors='surrogate_or_replace') for a in self._read(pid, 'cmdline').split(b'\0')[:-1]]
+        except (IOError, OSError):
+            return None
+
+    def mgetty_of(self, pid, port):
+        """dict(pid, start) of the process pid if it is an mgetty serving port, else None."""
+        if pid is None or self.gone(pid):
+            return None
+        start = self.start_ticks(pid)
+        argv = self.argv(pid)
+        comm = self.comm(pid)
+        # Read again after the other fields: all of them are then of one process.
+        if start is None or self.start_ticks(pid) != start or comm != 'mgetty' or mgetty_line(argv or []) != port:
+            return None
+        return dict(pid=pid, start=start)
+
+    def is_still(self, chosen, port):
+        """The PID still names the mgetty chosen: an mgetty of port with the start time it had."""
+        now = self.mgetty_of(chosen['pid'], port)
+        return now is not None and now['start'] == chosen['start']
+
+    def start_time(self, ticks):
+        """A start in clock ticks since boot as seconds since the epoch (10 ms resolution)."""
         if self._btime is None:
             with open(os.path.join(self.root, 'stat'), 'rb') as f:
                 for line in f:
                     if line.startswith(b'btime '):
                         self._btime = int(line.split()[1])
-        ticks = int(self._stat_fields(pid)[19])
         return self._btime + float(ticks) / os.sysconf('SC_CLK_TCK')
 
     def callbacks(self):
@@ -284,6 +358,31 @@ def read_pid_file(path):
         return None
 
 
+def remove_pid_file_of(path, pid):
+    """Removes mgetty's PID file if it names pid; returns whether it did.
+
+    The file is first renamed aside, then read: an mgetty starting meanwhile either writes its PID
+    into the file (then it is put back) or creates a new one at the path (then the old one goes)."""
+    aside = '%s.stale.%d' % (path, os.getpid())
+    try:
+        os.rename(path, aside)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            return False
+        raise
+    try:
+        if read_pid_file(aside) == pid:
+            return True
+        try:
+            os.link(aside, path)
+        except OSError as e:
+            if e.errno != errno.EEXIST:
+                raise
+        return False
+    finally:
+        os.unlink(aside)
+
+
 def newest_mtime(paths):
     times = []
     for path in paths:
@@ -298,6 +397,15 @@ def newest_mtime(paths):
 class LineRestart(object):
     def __init__(self, module, proc):
         self.module, self.proc, self.p = module, proc, module.params
+        self.removed_pid_files = []
+
+    def remove_stale_pid_file(self, path, pid):
+        """Removes the PID file at path if it still names pid (a process that is no mgetty of its line)."""
+        if self.module.check_mode:
+            if read_pid_file(path) == pid:
+                self.removed_pid_files.append(path)
+        elif remove_pid_file_of(path, pid):
+            self.removed_pid_files.append(path)
 
     def utmp(self):
         try:
@@ -326,11 +434,15 @@ class LineRestart(object):
 
     def run(self, port):
         """('restarted' | 'current' | 'deferred', reason, pid)"""
-        mgetty = read_pid_file(os.path.join(self.p['pid_dir'], 'mgetty.pid.' + port))
+        pid_file = os.path.join(self.p['pid_dir'], 'mgetty.pid.' + port)
+        file_pid = read_pid_file(pid_file)
+        mgetty = self.proc.mgetty_of(file_pid, port)
+        if file_pid is not None and mgetty is None:
+            self.remove_stale_pid_file(pid_file, file_pid)
         changed_at = newest_mtime(self.p['configs'])
-        if (mgetty is not None and not self.proc.gone(mgetty) and self.proc.comm(mgetty) == 'mgetty'
-                and changed_at is not None and self.proc.start_time(mgetty) > changed_at):
-            return ('current', 'mgetty PID %d started after the configuration changed' % mgetty, mgetty)
+        if (mgetty is not None and changed_at is not None
+                and self.proc.start_time(mgetty['start']) > changed_at):
+            return ('current', 'mgetty PID %d started after the configuration changed' % file_pid, file_pid)
         path = lock_path(self.p['lock_dir'], port)
         deadline = time.monotonic() + self.p['settle_timeout']
         while True:
@@ -343,7 +455,7 @@ class LineRestart(object):
             try:
                 why = self.busy(port, holder)
                 if why is None:
-                    return self.signal(port, mgetty)
+                    return self.signal(port, mgetty, pid_file)
             finally:
                 if holder is None and not self.module.check_mode:
                     release_lock(path)
@@ -351,23 +463,28 @@ class LineRestart(object):
                 return ('deferred', why[1], why[2])
             time.sleep(0.5)
 
-    def signal(self, port, mgetty):
-        """Called holding the line's lock: end its idle mgetty."""
-        if mgetty is None or self.proc.gone(mgetty) or self.proc.comm(mgetty) != 'mgetty':
+    def signal(self, port, mgetty, pid_file):
+        """Called holding the line's lock: end its idle mgetty (dict pid, start, as read from its PID file)."""
+        if mgetty is None:
             return ('current', 'no mgetty runs on it: the next one reads the configuration when it starts', None)
+        pid = mgetty['pid']
         if self.module.check_mode:
-            return ('restarted', 'mgetty PID %d is idle' % mgetty, mgetty)
-        os.kill(mgetty, signal.SIGUSR2)
+            return ('restarted', 'mgetty PID %d is idle' % pid, pid)
+        if not signal_process(pid, signal.SIGUSR2, lambda: self.proc.is_still(mgetty, port)):
+            return ('current', 'mgetty PID %d ended before the signal: the next one reads the configuration '
+                    'when it starts' % pid, None)
         # SIGUSR2's handler exits at once in every state but answering and the login prompt, which
         # need the lock we hold: the lock can go before mgetty is reaped, and an mgetty that init
         # starts at once (sysvinit) then finds the line free instead of waiting 15 s for our lock.
         release_lock(lock_path(self.p['lock_dir'], port))
         deadline = time.monotonic() + self.p['exit_timeout']
-        while not self.proc.gone(mgetty):
+        while self.proc.is_still(mgetty, port):
             if time.monotonic() > deadline:
-                return ('deferred', 'mgetty PID %d ignored SIGUSR2 (it is off-hook)' % mgetty, mgetty)
+                return ('deferred', 'mgetty PID %d ignored SIGUSR2 (it is off-hook)' % pid, pid)
             time.sleep(0.05)
-        return ('restarted', 'mgetty PID %d was idle and exited on SIGUSR2' % mgetty, mgetty)
+        # mgetty's exit on a signal leaves its PID file.
+        self.remove_stale_pid_file(pid_file, pid)
+        return ('restarted', 'mgetty PID %d was idle and exited on SIGUSR2' % pid, pid)
 
 
 def main():
@@ -387,17 +504,19 @@ def main():
         if not port or '/' in port or port.startswith('.'):
             module.fail_json(msg='ports: %r is not a device name without /dev/ (such as ttyS1)' % port)
     restart = LineRestart(module, Proc())
-    result = dict(changed=False, restarted=[], deferred=[], current=[])
+    result = dict(changed=False, restarted=[], deferred=[], current=[], removed_pid_files=[])
     for port in module.params['ports']:
         try:
             outcome, reason, pid = restart.run(port)
         except (IOError, OSError) as e:
+            result['removed_pid_files'] = restart.removed_pid_files
             module.fail_json(msg='%s: %s' % (port, to_native(e)), **result)
         if outcome == 'deferred':
             result['deferred'].append(dict(port=port, reason=reason, pid=pid))
         else:
             result[outcome].append(port)
-    result['changed'] = bool(result['restarted'] or result['deferred'])
+    result['removed_pid_files'] = restart.removed_pid_files
+    result['changed'] = bool(result['restarted'] or result['deferred'] or result['removed_pid_files'])
     module.exit_json(**result)
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.dialin.callback.plugins.module_utils import utmp as utmp_file
 from ansible_collections.dialin.callback.plugins.modules import dialin_session
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.pid_namespace import run_in_pid_namespace
 
 
 def _real_user():
@@ -168,3 +169,64 @@ def test_no_users_does_nothing(run_module, server):
 def test_a_bad_port_is_refused_by_name(run_module, server, port):
     res = run_module(dialin_session.main, args(server, ['leaver'], ports=[port]))
     assert res.failed and res['msg'].startswith('ports: ')
+
+
+# The module's steps in a PID namespace of the test's own: the session's process is found, ends,
+# and a new process with the same command line takes its PID before the signals.
+REUSED_PID = r'''
+import tempfile
+from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes
+from ansible_collections.dialin.callback.plugins.modules import dialin_session
+
+proc_dir = tempfile.mkdtemp()
+os.symlink('/proc/stat', os.path.join(proc_dir, 'stat'))
+
+
+def on_line(child):
+    """The child as the module sees it: pppd with ttyS1 open; its stat and status are the real ones
+    of whatever process has its PID."""
+    d = os.path.join(proc_dir, str(child.pid))
+    if not os.path.isdir(d):
+        os.makedirs(os.path.join(d, 'fd'))
+        with open(os.path.join(d, 'cmdline'), 'wb') as f:
+            f.write(b'/usr/sbin/pppd\0ttyS1\0')
+        for field in ('stat', 'status'):
+            os.symlink('/proc/%d/%s' % (child.pid, field), os.path.join(d, field))
+        os.symlink('/dev/ttyS1', os.path.join(d, 'fd', '0'))
+    return child
+
+
+def find(pid):
+    procs = Processes(proc_dir)
+    records = [dict(type='USER_PROCESS', line='ttyS1', user='leaver', pid=pid, time=time.time())]
+    return procs, dialin_session.sessions_on(['ttyS1'], {'leaver'}, procs, records)
+
+
+first = on_line(subprocess.Popen(['sleep', '300']))
+procs, sessions = find(first.pid)
+first_start = start_ticks(first.pid)
+first.kill()
+first.wait()
+time.sleep(0.05)  # five clock ticks: the new process starts later
+second = on_line(start_with_pid(first.pid, ['sleep', '300']))
+second_start = start_ticks(second.pid)
+signals, left = dialin_session.end_session(procs, sessions[0], 1)
+time.sleep(0.5)
+second_alive = second.poll() is None
+# The control: found and signalled without the PID reused, the same process ends on SIGHUP.
+procs, control = find(second.pid)
+control_signals, control_left = dialin_session.end_session(procs, control[0], 1)
+second_status = second.wait(timeout=5)
+report(pids=[s['pids'] for s in sessions], same_pid=second.pid == first.pid, starts=[first_start, second_start],
+       signals=signals, left=left, second_alive=second_alive, control_signals=control_signals,
+       control_left=control_left, second_status=second_status)
+'''
+
+
+def test_a_reused_pid_is_not_signalled():
+    res = run_in_pid_namespace(REUSED_PID)
+    assert len(res['pids']) == 1 and len(res['pids'][0]) == 1 and res['same_pid'], res
+    assert res['starts'][0] < res['starts'][1], res
+    assert res['signals'] == [] and res['left'] == [], res
+    assert res['second_alive'], 'the process that took the PID was signalled: %r' % res
+    assert res['control_signals'] == ['SIGHUP'] and res['control_left'] == [] and res['second_status'] == -1, res

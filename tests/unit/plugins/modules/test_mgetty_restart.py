@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.dialin.callback.plugins.module_utils import uucp_lock
 from ansible_collections.dialin.callback.plugins.modules import mgetty_restart as mr
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.pid_namespace import run_in_pid_namespace
 
 
 def utmp_record(kind, pid, line, user):
@@ -108,12 +109,14 @@ class FakeModule(object):
         self.warnings.append(msg)
 
 
-# A stand-in for mgetty: a Python process named "mgetty" (its comm) that exits 0 on SIGUSR2, like
-# mgetty waiting for a call; with "ignore" it ignores the signal, like mgetty off-hook.
+# A stand-in for mgetty: a Python process named "mgetty" (its comm) whose command line names its line
+# as mgetty's does (python's -c takes an argument, as mgetty's -c: the line is the first operand
+# after it); it exits 0 on SIGUSR2, like mgetty waiting for a call, without removing its PID file;
+# with "ignore" it ignores the signal, like mgetty off-hook.
 STANDIN = r'''
 import ctypes, signal, sys, time
 ctypes.CDLL(None).prctl(15, b"mgetty", 0, 0, 0)
-if sys.argv[1] == "ignore":
+if sys.argv[2] == "ignore":
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
 else:
     signal.signal(signal.SIGUSR2, lambda *a: sys.exit(0))
@@ -130,8 +133,9 @@ def dirs(tmp_path):
     return tmp_path
 
 
-def start_standin(dirs, mode='exit'):
-    proc = subprocess.Popen([sys.executable, '-c', STANDIN, mode], stdout=subprocess.PIPE, text=True)
+def start_standin(dirs, mode='exit', line='ttyS1'):
+    """A stand-in mgetty serving line, named in ttyS1's PID file."""
+    proc = subprocess.Popen([sys.executable, '-c', STANDIN, line, mode], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == 'ready'
     (dirs / 'run' / 'mgetty.pid.ttyS1').write_text('%d\n' % proc.pid)
     return proc
@@ -176,6 +180,9 @@ def test_an_idle_mgetty_is_signalled_and_the_lock_is_left_free(dirs):
         assert proc.wait(timeout=5) == 0
         assert not (dirs / 'lock' / 'LCK..ttyS1').exists()
         assert os.listdir(str(dirs / 'lock')) == []
+        # The PID file it left (as mgetty ended by a signal does) is removed.
+        assert os.listdir(str(dirs / 'run')) == []
+        assert r.removed_pid_files == [str(dirs / 'run' / 'mgetty.pid.ttyS1')]
     finally:
         proc.kill()
         proc.wait()
@@ -189,9 +196,20 @@ def test_check_mode_signals_nothing_and_writes_no_lock(dirs):
         time.sleep(0.3)
         assert proc.poll() is None
         assert os.listdir(str(dirs / 'lock')) == []
+        assert (dirs / 'run' / 'mgetty.pid.ttyS1').read_text() == '%d\n' % proc.pid
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_check_mode_reports_a_stale_pid_file_and_keeps_it(dirs):
+    dead = subprocess.Popen(['true'])
+    dead.wait()
+    (dirs / 'run' / 'mgetty.pid.ttyS1').write_text('%d\n' % dead.pid)
+    r, module = restart(dirs, check_mode=True)
+    assert r.run('ttyS1')[0] == 'current'
+    assert r.removed_pid_files == [str(dirs / 'run' / 'mgetty.pid.ttyS1')]
+    assert (dirs / 'run' / 'mgetty.pid.ttyS1').read_text() == '%d\n' % dead.pid
 
 
 def test_a_line_locked_by_another_process_is_deferred_and_its_lock_kept(dirs):
@@ -264,13 +282,130 @@ def test_no_mgetty_is_current(dirs):
 
 
 def test_a_signal_to_a_dead_pid_file_is_never_sent(dirs):
-    """A PID file left by an mgetty that exited names no live mgetty: nothing is signalled."""
+    """A PID file left by an mgetty that exited names no live mgetty: nothing is signalled, and the
+    stale file is removed."""
     other = start_program('sleep', '30')
     (dirs / 'run' / 'mgetty.pid.ttyS1').write_text('%d\n' % other.pid)
     try:
         r, module = restart(dirs)
         assert r.run('ttyS1')[0] == 'current'
         assert other.poll() is None
+        assert os.listdir(str(dirs / 'run')) == []
     finally:
         other.send_signal(signal.SIGKILL)
         other.wait()
+
+
+def test_an_mgetty_of_another_line_in_the_pid_file_is_not_signalled(dirs):
+    """A live process called mgetty is not enough: it must serve the line of the PID file."""
+    proc = start_standin(dirs, line='ttyS2')
+    try:
+        r, module = restart(dirs)
+        outcome = r.run('ttyS1')
+        assert outcome[0] == 'current', outcome
+        time.sleep(0.3)
+        assert proc.poll() is None, 'the mgetty of ttyS2 was signalled for ttyS1'
+        assert r.removed_pid_files == [str(dirs / 'run' / 'mgetty.pid.ttyS1')]
+        # The control: the same process named in its own line's PID file is signalled.
+        (dirs / 'run' / 'mgetty.pid.ttyS2').write_text('%d\n' % proc.pid)
+        assert r.run('ttyS2')[0] == 'restarted'
+        assert proc.wait(timeout=5) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize('argv, line', [
+    (['/usr/sbin/mgetty', 'ttyS1'], 'ttyS1'),
+    (['/sbin/mgetty', '/dev/ttyUSB0'], 'ttyUSB0'),
+    (['mgetty', '-s', '38400', '-x', '4', 'ttyS1'], 'ttyS1'),
+    (['mgetty', '-x4', '-rb', 'ttyS2'], 'ttyS2'),
+    (['mgetty', '-bs38400', 'ttyS3'], 'ttyS3'),
+    # GNU getopt takes options after the operand too.
+    (['mgetty', 'ttyS1', '-s', '38400'], 'ttyS1'),
+    # An option's argument is not the line.
+    (['mgetty', '-m', 'ttyS9', 'ttyS1'], 'ttyS1'),
+    (['mgetty', '--', 'ttyS1'], 'ttyS1'),
+    (['mgetty'], None),
+    (['mgetty', '-s'], None),
+])
+def test_mgetty_line(argv, line):
+    assert mr.mgetty_line(argv) == line
+
+
+def test_a_pid_file_the_next_mgetty_rewrote_is_kept(dirs):
+    path = dirs / 'run' / 'mgetty.pid.ttyS1'
+    path.write_text('4242\n')
+    assert mr.remove_pid_file_of(str(path), 4241) is False
+    assert path.read_text() == '4242\n' and os.listdir(str(dirs / 'run')) == ['mgetty.pid.ttyS1']
+    assert mr.remove_pid_file_of(str(path), 4242) is True
+    assert os.listdir(str(dirs / 'run')) == []
+    assert mr.remove_pid_file_of(str(path), 4242) is False
+
+
+# The module's steps in a PID namespace of the test's own: the mgetty read from the PID file ends
+# while the module checks the line, and a new process with the same command line takes its PID.
+REUSED_PID = r'''
+import tempfile
+from ansible_collections.dialin.callback.plugins.modules import mgetty_restart as mr
+
+STANDIN = %r
+top = tempfile.mkdtemp()
+for d in ('lock', 'run'):
+    os.mkdir(os.path.join(top, d))
+pid_file = os.path.join(top, 'run', 'mgetty.pid.ttyS1')
+
+
+def standin(pid=None):
+    argv = [sys.executable, '-c', STANDIN, 'ttyS1', 'exit']
+    proc = start_with_pid(pid, argv, stdout=subprocess.PIPE) if pid else subprocess.Popen(argv, stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b'ready'
+    return proc
+
+
+class Module(object):
+    params = dict(lock_dir=os.path.join(top, 'lock'), pid_dir=os.path.join(top, 'run'),
+                  utmp=os.path.join(top, 'utmp'), configs=[], settle_timeout=1, exit_timeout=3)
+    check_mode = False
+
+    def warn(self, msg):
+        pass
+
+
+class PidReusedMeanwhile(mr.LineRestart):
+    def busy(self, port, holder):
+        global second, first_start, second_start
+        first_start = start_ticks(first.pid)
+        first.kill()
+        first.wait()
+        time.sleep(0.05)  # five clock ticks: the new process starts later
+        second = standin(first.pid)
+        second_start = start_ticks(second.pid)
+        return super(PidReusedMeanwhile, self).busy(port, holder)
+
+
+first = standin()
+with open(pid_file, 'w') as f:
+    f.write('%%d\n' %% first.pid)
+outcome = PidReusedMeanwhile(Module(), mr.Proc()).run('ttyS1')
+time.sleep(0.5)
+second_alive = second.poll() is None
+second.kill()
+second.wait()
+# The control: the same steps without the PID reused signal the mgetty.
+third = standin()
+with open(pid_file, 'w') as f:
+    f.write('%%d\n' %% third.pid)
+control = mr.LineRestart(Module(), mr.Proc()).run('ttyS1')
+third_status = third.wait(timeout=5)
+report(outcome=outcome, same_pid=second.pid == first.pid, starts=[first_start, second_start],
+       second_alive=second_alive, control=control, third_status=third_status)
+''' % STANDIN
+
+
+def test_a_reused_pid_is_not_signalled():
+    res = run_in_pid_namespace(REUSED_PID)
+    assert res['same_pid'] and res['starts'][0] < res['starts'][1], res
+    assert res['outcome'][0] == 'current' and 'ended before the signal' in res['outcome'][1], res
+    assert res['second_alive'], 'the process that took the PID was signalled: %r' % res
+    assert res['control'][0] == 'restarted' and res['third_status'] == 0, res
