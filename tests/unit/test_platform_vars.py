@@ -86,16 +86,16 @@ def test_a_platform_file_only_overrides_values_of_vars_main_and_each_differs(rol
 
 
 def test_roles_with_platform_files_load_them_in_one_task_and_the_others_have_no_such_task():
-    with_files = {role for role, _ in platform_files()}
+    with_files = {role for role, path in platform_files()}
     assert with_files == {'mgetty'}, 'only mgetty differs between Debian 12 and 13 (docs/platforms.md)'
-    for apply in sorted(ROLES.glob('*/tasks/*.yml')):
-        role = apply.parent.parent.name
-        loads = [task for task in load(apply) if 'ansible.builtin.include_vars' in task]
-        if role not in with_files or apply.name not in ('apply.yml', 'postcheck.yml'):
-            assert not loads, apply
+    for tasks in sorted(ROLES.glob('*/tasks/*.yml')):
+        role = tasks.parent.parent.name
+        loads = [task for task in load(tasks) if 'ansible.builtin.include_vars' in task]
+        if role not in with_files or tasks.name not in ('apply.yml', 'postcheck.yml'):
+            assert not loads, tasks
             continue
-        assert len(loads) == 1, apply
-        assert loads[0]['loop'] == '{{ __%s_platform_files }}' % role, apply
+        assert len(loads) == 1, tasks
+        assert loads[0]['loop'] == '{{ __%s_platform_files }}' % role, tasks
 
 
 @pytest.mark.parametrize('platform, expected', [
