@@ -44,11 +44,16 @@ def test_a_removed_port_stops_answering(host):
     assert "CONNECT" in before.stdout, f"the line does not answer before the port is removed:\n{before.stdout}"
     # The caller hung up: let mgetty respawn before the converge.
     assert wait_active(ctr) == "active"
+    # mgetty writes its PID file when it starts, and a signal that ends it leaves the file.
+    pid_file = ctr.sh("cat /run/mgetty.pid.ttyS1", check=False).stdout.strip()
+    assert pid_file.isdigit(), "the mgetty on ttyS1 wrote no PID file"
 
     host.converge("no-port")
     assert ctr.sh(f"systemctl is-enabled {UNIT}", check=False).stdout.strip() == "disabled"
     assert ctr.sh(f"systemctl is-active {UNIT}", check=False).stdout.strip() == "inactive"
     assert ctr.sh("pgrep -f 'mgetty ttyS1'", check=False).returncode == 1, "an mgetty still runs on ttyS1"
+    assert ctr.sh("test -e /run/mgetty.pid.ttyS1", check=False).returncode == 1, (
+        f"the stopped mgetty's PID file (PID {pid_file}) is still there")
     assert ctr.sh("test -e /etc/ppp/options.ttyS1", check=False).returncode == 1, "options.ttyS1 is still there"
     assert "port ttyS1" not in ctr.sh("cat /etc/mgetty/mgetty.config").stdout
     for record in ("dialin_callback_mgetty", "dialin_callback_ppp_server"):
