@@ -915,6 +915,8 @@ def secret_scan(rundir: str) -> dict:
     data = load_vars()
     secrets = {data['e2e_ppp_password']} | {p['client_ppp_password'] for p in data['e2e_client_peers']
                                             if p.get('client_ppp_password')}
+    # also as JSON writes them (Ansible's output): the password has quotes and a backslash
+    secrets |= {json.dumps(s)[1:-1] for s in secrets}
     found, scanned = [], 0
     roots = {os.path.join(rundir, d)
              for d in ('server', 'caller', 'server.upper', 'caller.upper', 'server.work', 'caller.work', 'ansible-tmp')}
