@@ -118,6 +118,7 @@ GROUP_VARS = textwrap.dedent("""\
     server_kernel_ppp_required: false
     server_mgetty_bind_device: false
     server_ip_forward_apply: false
+    server_lan_interfaces: [eth0]
     """)
 
 # The floor without privilege escalation.

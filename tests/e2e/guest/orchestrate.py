@@ -150,6 +150,16 @@ def setup_namespaces(cfg: dict) -> None:
        f'ip addr add {cfg["lan_server_cidr"]} dev lan0 && ip link set lan0 up && '
        f'ip -n lan link set lo up && ip -n lan addr add {cfg["lan_host_cidr"]} dev lan1 && '
        f'ip -n lan link set lan1 up', check_rc=True)
+    # A second network of the server, not named as a LAN (server_lan_interfaces): namespace `other`
+    # behind its own veth pair, its default route through the server, so only the forwarding policy
+    # keeps a caller from it.
+    other = cfg.get('other_network')
+    if other:
+        sh(f'ip netns add other && ip link add other0 type veth peer name other1 netns other && '
+           f'ip addr add {other["server_cidr"]} dev other0 && ip link set other0 up && '
+           f'ip -n other link set lo up && ip -n other addr add {other["host_cidr"]} dev other1 && '
+           f'ip -n other link set other1 up && ip -n other route add default via {other["server_ip"]}',
+           check_rc=True)
 
 
 def environment(cfg: dict) -> None:
@@ -158,6 +168,11 @@ def environment(cfg: dict) -> None:
     with open('/proc/sys/net/ipv4/ip_forward', encoding='ascii') as f:
         fwd = f.read().strip()
     check('server: net.ipv4.ip_forward is 1 at boot (set by the ip_forward role)', fwd == '1', f'ip_forward={fwd}')
+    policy = cfg.get('forward_policy')
+    if policy:
+        res = sh(['nft', 'list', 'table', 'inet', policy['table']])
+        check(f"server: the forwarding policy's table inet {policy['table']} is loaded at boot (its init script)",
+              res.returncode == 0 and 'chain forward' in res.stdout, res.stdout + res.stderr)
     lsmod = sh(['lsmod']).stdout
     note('ppp modules at start: ' + ', '.join(m for m in ('ppp_generic', 'ppp_async') if m in lsmod))
     dev = cfg['server_line']['device']
@@ -496,6 +511,8 @@ def place_call(cfg: dict, sc: dict, rec: dict) -> None:
                 p = sh(['ip', 'netns', 'exec', 'caller', 'ping', '-c', '3', '-i', '0.5', '-W', '3', target],
                        timeout=30)
                 check(f'{name}: caller pings {what} {target}', p.returncode == 0, p.stdout + p.stderr)
+            if sc.get('forward_policy_checks'):
+                forward_policy_checks(cfg, name, srv[0] if srv else None)
             neigh = sh(['ip', 'neigh', 'show', 'proxy']).stdout
             rec['proxy_arp'] = neigh
             report = f'line_status_{name}_ppp.json'
@@ -530,6 +547,99 @@ def place_call(cfg: dict, sc: dict, rec: dict) -> None:
     if expect == 'link':
         watcher.join(timeout=60)
     rec['t_end'] = time.time()
+
+
+def nft_counter(table: str, counter: str):
+    """Packets counted so far by a named counter of the policy's table, None if it cannot be read."""
+    res = sh(['nft', '-j', 'list', 'counter', 'inet', table, counter])
+    try:
+        for item in json.loads(res.stdout).get('nftables', []):
+            if 'counter' in item:
+                return int(item['counter']['packets'])
+    except (ValueError, AttributeError, KeyError, TypeError):
+        pass
+    return None
+
+
+# Sends UDP datagrams with a source address of its choosing (a raw socket with the IP header
+# included: the kernel keeps a non-zero source and fills in the checksum and the id).
+SPOOF_SENDER = r"""
+import socket, struct, sys
+src, dst, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+payload = b'dialin-e2e-spoof ' + src.encode()
+udp = struct.pack('!HHHH', 40000, port, 8 + len(payload), 0) + payload
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, socket.IPPROTO_UDP, 0,
+                 socket.inet_aton(src), socket.inet_aton(dst))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for _ in range(count):
+    s.sendto(ip + udp, (dst, 0))
+"""
+
+
+def udp_received(bind_ip: str, port: int, send, wait: float = 3.0) -> list:
+    """The datagrams a UDP socket on the server at bind_ip:port receives while send() runs and wait
+    seconds after it: (source address, payload)."""
+    import socket
+    got = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((bind_ip, port))
+        s.settimeout(0.2)
+        send()
+        end = time.time() + wait
+        while time.time() < end:
+            try:
+                data, addr = s.recvfrom(2048)
+            except socket.timeout:
+                continue
+            got.append((addr[0], data.decode(errors='replace')))
+    return got
+
+
+def forward_policy_checks(cfg: dict, name: str, server_link) -> None:
+    """With the link up: the policy of dialin.callback.ip_forward (nftables table, strict rp_filter).
+    The caller reaches the LAN (checked before this), not the server's second network; a packet it
+    sends with a LAN host's source address is dropped and counted. Each attack has its control: the
+    same path works without the attack's trait (the rig can carry it)."""
+    policy, other = cfg['forward_policy'], cfg['other_network']
+    table = policy['table']
+    iface = next((k for k, v in ppp_addrs(None).items() if server_link and v == server_link), None)
+    # pppd runs ip-up after the link is up, without waiting for it.
+    rp = wait_for(lambda: iface and open(f'/proc/sys/net/ipv4/conf/{iface}/rp_filter', encoding='ascii')
+                  .read().strip() == '1', 10)
+    check(f"{name}: strict reverse-path filter on the server's PPP interface {iface} (rp_filter 1, set by ip-up)",
+          bool(rp), f'rp_filter of {iface}: '
+          + (open(f'/proc/sys/net/ipv4/conf/{iface}/rp_filter', encoding='ascii').read().strip() if iface else '?'))
+
+    # Another network of the server: the server itself reaches its host (control), the caller not.
+    p = sh(['ping', '-c', '1', '-W', '3', other['host_ip']], timeout=15)
+    check(f"{name}: control: the server reaches the host {other['host_ip']} on its second network", p.returncode == 0,
+          p.stdout + p.stderr)
+    refused_before = nft_counter(table, 'refused')
+    p = sh(['ip', 'netns', 'exec', 'caller', 'ping', '-c', '3', '-i', '0.5', '-W', '2', other['host_ip']], timeout=30)
+    refused_after = nft_counter(table, 'refused')
+    check(f"{name}: the caller does not reach the host {other['host_ip']} on the server's second network "
+          f"(not a LAN interface), refused and counted by table inet {table}",
+          p.returncode != 0 and refused_before is not None and refused_after is not None
+          and refused_after - refused_before >= 3,
+          f'ping rc {p.returncode}: {p.stdout}{p.stderr}; counter refused {refused_before} -> {refused_after}')
+
+    # A packet with a LAN host's source address, to the server's LAN address: dropped before routing.
+    port, target = policy['spoof_port'], policy['spoof_target_ip']
+
+    def send(src: str):
+        return lambda: sh(['ip', 'netns', 'exec', 'caller', 'python3', '-c', SPOOF_SENDER, src, target, str(port), '3'],
+                          timeout=20)
+
+    got = udp_received(target, port, send(cfg['caller_ppp_ip']))
+    check(f"{name}: control: 3 datagrams from the caller's own address {cfg['caller_ppp_ip']} reach "
+          f'{target}:{port} on the server', len([g for g in got if g[0] == cfg['caller_ppp_ip']]) == 3, f'received {got}')
+    spoofed_before = nft_counter(table, 'spoofed_source')
+    got = udp_received(target, port, send(policy['spoof_source_ip']))
+    spoofed_after = nft_counter(table, 'spoofed_source')
+    check(f"{name}: 3 datagrams the caller sends with the LAN host's address {policy['spoof_source_ip']} as source "
+          f'are dropped (none reaches {target}:{port}) and counted (counter spoofed_source of table inet {table})',
+          not got and spoofed_before is not None and spoofed_after is not None and spoofed_after - spoofed_before >= 3,
+          f'received {got}; counter spoofed_source {spoofed_before} -> {spoofed_after}')
 
 
 def broken_login_config_controls(cfg: dict) -> None:
