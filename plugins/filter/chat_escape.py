@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: chat_escape
 short_description: A text escaped for a single-quoted string of a chat script, so chat sends it as is
-version_added: 0.2.0
+version_added: 0.1.0
 author: dialin.callback contributors
 description:
   - Returns the text with a backslash before each character that C(chat) (the ppp package's) would
