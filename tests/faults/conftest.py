@@ -484,13 +484,25 @@ CONFIGS = {"A": config_a, "B": config_b, "no-port": config_no_port}
 # --------------------------------------------------------------------------- the converged host
 
 
-def start_session(ctr: Container, user: str, line: str) -> int:
-    """A process running as user with line open, in the background; returns its PID."""
+def process_start(ctr: Container, pid) -> str:
+    """A process's start time (/proc/PID/stat field 22): with the PID, it names one process."""
+    out = ctr.sh(f"cat /proc/{pid}/stat 2>/dev/null", check=False).stdout
+    return out.rsplit(")", 1)[-1].split()[19] if out else ""
+
+
+def start_session(ctr: Container, user: str, line: str, program: str = "sleep") -> int:
+    """A process running as user with line open, in the background; returns its PID. ``program``:
+    a path whose name the process gets (a link to sleep), else sleep itself."""
+    if program != "sleep":
+        ctr.sh(f"mkdir -p {shlex.quote(os.path.dirname(program))} && ln -sfn /bin/sleep {shlex.quote(program)}")
+    name = os.path.basename(program)
     script = ("import os, pwd; u = pwd.getpwnam(%r); fd = os.open(%r, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK); "
               "os.dup2(fd, 0); os.setgroups([]); os.setgid(u.pw_gid); os.setuid(u.pw_uid); "
-              "os.execvp('sleep', ['sleep', '3600'])" % (user, line))
+              "os.execvp(%r, [%r, '3600'])" % (user, line, program, name))
+    before = set(ctr.sh(f"pgrep -u {user} -x {name}", check=False).stdout.split())
     pid = ctr.sh(f"setsid -f python3 -c {shlex.quote(script)} </dev/null >/dev/null 2>&1; sleep 1; "
-                 f"pgrep -u {user} -x sleep").stdout.split()
+                 f"pgrep -u {user} -x {name}", check=False).stdout.split()
+    pid = [p for p in pid if p not in before]
     assert len(pid) == 1, f"no session process of {user}: {pid}"
     return int(pid[0])
 
@@ -506,6 +518,8 @@ class Host:
         self.accounts: dict[str, dict] = {}
         self.runs: dict[str, Run] = {}
         self.session_pid: int | None = None  # the revoked account's call during converge A1
+        self.bystanders: dict[str, tuple] = {}  # name -> (PID, start time): processes A1 must not end
+        self.line_mgetty: dict = {}  # PID -> start time of each mgetty before A1
 
     def converge(self, label: str, *extra: str, plain: bool = False, keep_remote: bool = False) -> Run:
         run = self.ansible.run(CONFIGS[label](), "--diff", *extra, plain=plain, keep_remote=keep_remote)
@@ -564,6 +578,17 @@ def references(host) -> Host:
                 # ppptrois, which A1 revokes, is in a call: a process of the account holds ttyS1 (as pppd
                 # started by the ppplogin shell does: its real user ID is the account's).
                 host.session_pid = start_session(host.ctr, "ppptrois", "/dev/ttyS1")
+                # Bystanders the hang-up must leave alone: what is on the line but not the call (a
+                # process named callback, as the callback program waiting to dial back), and the
+                # revoked account on a line that is not a dial-in line.
+                host.bystanders = {
+                    "a callback program on ttyS1": start_session(host.ctr, "root", "/dev/ttyS1",
+                                                                 "/run/faults-bin/callback"),
+                    "ppptrois on the test modem's caller line": start_session(host.ctr, "ppptrois",
+                                                                              "/run/modememu/caller")}
+                host.bystanders = {k: (pid, process_start(host.ctr, pid)) for k, pid in host.bystanders.items()}
+                host.line_mgetty = {pid: process_start(host.ctr, pid) for pid in
+                                    host.ctr.sh("pgrep -x mgetty", check=False).stdout.split()}
             host.runs[label] = host.converge(conf, *extra, plain=label == "B", keep_remote=label == "B")
             host.refs[label] = snapshot(host.ctr)
             host.accounts[label] = account_lines(host.ctr)
@@ -582,6 +607,11 @@ def pytest_collection_modifyitems(items):
 
 
 # --------------------------------------------------------------------------- summary
+
+
+def pytest_report_header(config):
+    # First, so that a run cut short still says how to repeat its kills and cuts.
+    return f"FAULTS_SEED={SEED} (the same seed repeats every random kill, cut and order)"
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SECRETS_A, SECRETS_B, assert_no_secret
+from conftest import SECRETS_A, SECRETS_B, assert_no_secret, process_start
 
 ALL_SECRETS = list(SECRETS_A.values()) + list(SECRETS_B.values())
 
@@ -87,7 +87,24 @@ def test_a_revoked_account_in_a_call_is_hung_up(references):
     assert ctr.sh(f"test -d /proc/{pid}", check=False).returncode != 0, \
         f"the revoked account's process {pid} on ttyS1 still runs:\n{ctr.sh('ps -ef').stdout}\n{task}"
     assert "changed: [" in task and "ppptrois" in task, task
-    # The line's mgetty is not part of the call: it still answers.
+    # Nothing else was ended: the callback program's process on the same line (not part of the
+    # call), and the revoked account's process on a line that is not a dial-in line, are the same
+    # processes as before.
+    assert references.bystanders, "no bystander was started before A1"
+    try:
+        for name, (bpid, started) in references.bystanders.items():
+            assert started and process_start(ctr, bpid) == started, (
+                f"{name} (PID {bpid}) was ended by the hang-up:\n{ctr.sh('ps -ef').stdout}\n{task}")
+    finally:
+        # They hold lines open: not left for the other tests.
+        ctr.sh("kill " + " ".join(str(p) for p, _s in references.bystanders.values()) + " 2>/dev/null", check=False)
+    # The line's mgetty is not part of the call: it is the same process, or (a restart the run asked
+    # for, not a signal of the hang-up) one whose end the mgetty_restart task reported.
+    kept = [pid for pid, started in references.line_mgetty.items() if process_start(ctr, pid) == started]
+    handler = out.find("RUNNING HANDLER [dialin.callback.mgetty : Restart idle mgetty]")
+    restart = handler >= 0 and "changed: [" in out[handler:out.find("\nRUNNING HANDLER [", handler + 1)]
+    assert references.line_mgetty and (kept or restart), (
+        f"the line's mgetty {references.line_mgetty} is gone and no restart was asked for:\n{task}")
     assert ctr.sh("for i in $(seq 30); do pgrep -x mgetty && exit 0; sleep 1; done; exit 1",
                   check=False).returncode == 0, "no mgetty on the line after the hang-up"
 

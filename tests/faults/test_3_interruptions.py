@@ -5,22 +5,33 @@ Two kinds of interruption, each one counted (conftest.STATS, printed at the end)
 - **Module kills** (FAULTS_MODULE_KILLS, default 30). The reference converge to configuration B ran
   with the modules' files kept in the container; every kept module whose own process writes a file
   under /etc (found by what it does: its system calls under strace, not by a task name) is a
-  writer. Each writer is traced once from A's state; its write window runs from the first system
-  call that creates, writes, renames or changes the attributes of the file (or of its temporary or
-  source file) to the last one that touches the file. Each kill restores A's version of the file,
-  replays the module under strace with SIGKILL injected at the entry of a random system call of
-  that window, and then requires: the process died of SIGKILL at exactly that call (strace's
-  record: the module was alive, inside the write, at the kill); the file is A's or B's version
-  byte for byte with its mode and owner, every other entry of the snapshot is A's; a temporary
-  file left by the killed process (a SIGKILLed process cannot remove it) is in the file's
-  directory and was created by that process, and is then removed by the test; the module run again
-  succeeds with changed and writes B's version, and a third run reports no change.
-- **Power cuts** (FAULTS_POWER_CUTS, default 2). A full converge from one configuration to the other
-  is started and the whole container is killed (``podman kill -s KILL``) a random time after the
-  first change; then the container is started again. Every managed entry must be one of the two
-  versions (the account databases line by line) and some, not all, must have changed (the cut
+  writer. Each writer is traced once from A's state. Its kill points are sorted by what they must
+  leave (strace kills at the entry of a call, so the call never runs): *before-rename*, the calls
+  that create and write the temporary file (or the file, written in place): the file is old;
+  *at-rename*, the rename onto the file: the file is old and the temporary file (or the copy
+  module's uploaded source) holds the whole new content, so the kill landed between the write and
+  the rename; *after-rename*, the first call after the rename and the calls that then set the
+  file's owner, mode or times: the content is new (with owner and mode still the old ones, never
+  wider than the new ones). The writers are killed in turn and each writer's kills go through the
+  phases in turn, so that every writer is left both old and new in a run
+  (``test_the_kills_leave_every_writer_both_old_and_new``). Each kill restores A's version of the
+  file, replays the module under strace with SIGKILL injected at a random call of its phase, and
+  requires: the process died of SIGKILL at exactly that call, after the rename only for
+  after-rename; every other entry of the snapshot is A's; a temporary file left by the killed
+  process (a SIGKILLed process cannot remove it) is in the file's directory and was created by
+  that process, and is then removed by the test; the module run again succeeds, changed unless the
+  file was already new, and writes B's version, and a third run reports no change.
+- **Power cuts** (FAULTS_POWER_CUTS, default 2; A to B, then B to A). A full converge from one
+  configuration to the other is started and the whole container is killed (``podman kill -s
+  KILL``) after a random one of the changes the reference converge in that direction made, and a
+  random fraction of a second; then the container is started again. Every managed entry must be
+  one of the two versions (type, mode, owner, group and content; the account databases line by
+  line, and their type, mode, owner and group) and some, not all, must have changed (the cut
   landed in the converge's writes); the next converge must end in exactly the target state, with
   no temporary file under /etc, and the one after it must report changed=0.
+
+Every kill and cut is drawn from FAULTS_SEED (printed in the header and in each failure): the same
+seed with ``-k kill-NN`` or ``-k cut-N`` repeats it.
 
 A test fails on any interruption that did not land where chosen; none is skipped.
 """
@@ -51,6 +62,11 @@ LINE_RE = re.compile(r"^(\w+)\((.*)$")
 QUOTED_PATH = re.compile(r'"(/[^"]*)"')
 ANY_PATH = re.compile(r'"(/[^"]*)"|<(/[^>]*)>')
 KILLED = "+++ killed by SIGKILL +++"
+ATTRIBUTE_CALLS = {"fchmod", "fchown", "chmod", "chown", "lchown", "fchownat", "fchmodat", "utimensat"}
+# Per writer, the kills go through these phases in turn: each writer is left old and new.
+PHASES = ("at-rename", "after-rename", "before-rename")
+# What each phase must leave the file as.
+EXPECTED = {"before-rename": {"old"}, "at-rename": {"old"}, "after-rename": {"new", "new content, old attributes"}}
 
 
 def paths_in(line: str) -> list[str]:
@@ -95,11 +111,36 @@ class Writer:
         # its backup (a call on a pipe in between proves nothing about the write). Each is named by
         # its rank among all calls of its name, which is what strace's injection counts.
         touching_set = set(touching)
+        ranked = []
         for i, ln in calls:
             name = LINE_RE.match(ln).group(1)
             counts[name] = counts.get(name, 0) + 1
+            ranked.append((i, name, counts[name], ln))
             if start <= i <= end and i in touching_set:
                 self.window.append((name, counts[name], ln))
+        # The kill points by what they must leave, each checked after its kill:
+        # - "before-rename": the file is still written to its temporary file (or in place): old;
+        # - "at-rename": the rename onto the file, its temporary file fully written: old, and the
+        #   temporary file holds the new content;
+        # - "after-rename": the first call after the rename, and the calls after it that set the
+        #   file's owner, mode or times: the new content (owner and mode may still be old ones).
+        self.trace = [ln for _i, _name, _k, ln in ranked]
+        onto = [i for i, name, _k, ln in ranked if name.startswith("rename") and QUOTED_PATH.findall(ln)[-1:]
+                == [self.target] and start <= i <= end]
+        self.phases: dict[str, list] = {"before-rename": [], "at-rename": [], "after-rename": []}
+        if onto:
+            pos = onto[-1]
+            for i, name, k, ln in ranked:
+                if i < pos and (name, k, ln) in self.window:
+                    self.phases["before-rename"].append((name, k, ln))
+                elif i == pos:
+                    self.phases["at-rename"].append((name, k, ln))
+                elif i > pos and (not self.phases["after-rename"] or (
+                        self.target in paths_in(ln) and name in ATTRIBUTE_CALLS)):
+                    self.phases["after-rename"].append((name, k, ln))
+        else:  # written in place: inside the window, and the first call after it (the file whole)
+            self.phases["before-rename"] = list(self.window)
+            self.phases["after-rename"] = [(name, k, ln) for i, name, k, ln in ranked if i > end][:1]
 
     def __repr__(self) -> str:
         return f"{self.module} -> {self.target}"
@@ -216,15 +257,53 @@ def whole_problems(now: dict, before: dict, after: dict, target: str, allowed_ne
     return problems
 
 
+def test_the_collection_s_writers_sync_the_new_content_before_the_rename(replay):
+    """A crash of the whole host after the rename must not leave an empty or short file: the
+    collection's own writers fsync the temporary file before renaming it onto the file (the
+    container kills above cannot tell, as the host's page cache survives them)."""
+    ours = [w for w in replay.writers if w.module.startswith("dialin.callback.")]
+    assert ours, "no writer of the collection's own modules was replayed"
+    for w in ours:
+        rename = next(i for i, ln in enumerate(w.trace) if ln.startswith("rename")
+                      and QUOTED_PATH.findall(ln)[-1:] == [w.target])
+        temp = QUOTED_PATH.findall(w.trace[rename])[0]
+        synced = [ln for ln in w.trace[:rename] if ln.startswith(("fsync(", "fdatasync(")) and f"<{temp}>" in ln]
+        assert synced, f"{w}: no fsync of {temp} before the rename:\n  " + "\n  ".join(w.trace[max(0, rename - 8):rename + 1])
+
+
+def kill_plan(writers: list, n: int) -> tuple:
+    """Kill n's writer and phase: the writers in turn, and each writer's kills through PHASES (a
+    phase a writer does not have is passed over)."""
+    w = writers[(n - 1) % len(writers)]
+    turn = (n - 1) // len(writers)
+    phases = [p for p in PHASES if w.phases[p]]
+    return w, phases[turn % len(phases)]
+
+
+def test_the_kills_leave_every_writer_both_old_and_new(replay):
+    """The plan gives each writer a kill that must leave the file old and one that must leave it new."""
+    outcomes: dict = {}
+    for n in range(1, N_MODULE_KILLS + 1):
+        w, phase = kill_plan(replay.writers, n)
+        outcomes.setdefault(repr(w), set()).update("new" if "new" in o else "old" for o in EXPECTED[phase])
+    short = {w: o for w, o in outcomes.items() if o != {"old", "new"}}
+    assert len(outcomes) == len(replay.writers) and not short, (
+        f"FAULTS_MODULE_KILLS={N_MODULE_KILLS} leaves writers without both outcomes: {short or 'some never killed'} "
+        f"({len(replay.writers)} writers)")
+    for w in replay.writers:
+        assert w.phases["after-rename"], f"{w}: no call after its write to kill at"
+
+
 @pytest.mark.parametrize("n", range(1, N_MODULE_KILLS + 1), ids=lambda n: f"kill-{n:02d}")
 def test_module_killed_inside_its_write(replay, n):
     # Another test (a power cut) may have left the host in B: the kills start from A's files.
     replay.host.ensure("A")
     rng = random.Random(SEED * 1000 + n)
-    w = replay.writers[(n - 1) % len(replay.writers)]
-    name, k, dry_line = rng.choice(w.window)
+    w, phase = kill_plan(replay.writers, n)
+    name, k, dry_line = rng.choice(w.phases[phase])
     entry = {"landed": False, "survived": False,
-             "text": f"kill-{n:02d} {w.module} -> {w.target}: SIGKILL at {name} #{k} ({_short(dry_line)})"}
+             "text": f"kill-{n:02d} {w.module} -> {w.target}: {phase}, SIGKILL at {name} #{k} ({_short(dry_line)}); "
+                     f"again with FAULTS_SEED={SEED} -k kill-{n:02d}"}
     STATS["interruptions"].append(entry)
     try:
         ctr = replay.ctr
@@ -237,8 +316,15 @@ def test_module_killed_inside_its_write(replay, n):
             f"the module was not killed by the injected SIGKILL: rc {killed['rc']}, last lines {lines[-3:]}")
         at = lines[-2]
         # strace stops the process at the entry of the call and kills it there: the call never ran.
-        assert at.startswith(name + "(") and at.endswith("= ?") and (w.related | _new_in(lines, w)) & set(paths_in(at)), (
-            f"the kill landed at {at!r}, not at {name} #{k} of the write window ({dry_line!r})")
+        assert at.startswith(name + "(") and at.endswith("= ?"), (
+            f"the kill landed at {at!r}, not at {name} #{k} ({dry_line!r})")
+        renamed = [ln for ln in lines[:-2] if LINE_RE.match(ln) and LINE_RE.match(ln).group(1).startswith("rename")
+                   and QUOTED_PATH.findall(ln)[-1:] == [w.target] and ln.endswith("= 0")]
+        if phase == "after-rename":
+            assert renamed, f"the kill at {at!r} came before the rename onto {w.target}"
+        else:
+            assert not renamed and (w.related | _new_in(lines, w)) & set(paths_in(at)), (
+                f"the kill landed at {at!r}, not at {name} #{k} of the write window ({dry_line!r})")
         entry["landed"] = True
         entry["text"] += f"; killed at {_short(at)}"
         now = parse_snapshot(killed["snapshot"])
@@ -246,9 +332,24 @@ def test_module_killed_inside_its_write(replay, n):
         temps = {p for p in new if posixpath.dirname(p) == posixpath.dirname(w.target)
                  and posixpath.basename(p).startswith(".") and p in _new_in(lines, w)}
         backups = {p for p in new if backup_of_a_version(p, now[p], list(replay.host.refs.values()))}
-        problems = whole_problems(now, replay.a, {w.target: w.new}, w.target, temps | backups)
+        old_desc, got = replay.a.get(w.target, "<absent>"), now.get(w.target, "<absent>")
+        torn = _content(got) == _content(w.new) and _attributes(got) == _attributes(old_desc) and got != w.new
+        problems = whole_problems(now, replay.a, {w.target: got if torn else w.new}, w.target, temps | backups)
         assert not problems, "not old or new after the kill:\n  " + "\n  ".join(problems)
-        state = "new" if now.get(w.target) == w.new else "old"
+        state = "new" if got == w.new else "new content, old attributes" if torn else "old"
+        assert state in EXPECTED[phase], f"{phase}: the file is {state}, expected {EXPECTED[phase]}"
+        if torn:
+            # Never more open than the version being written: a secret gets its mode before its content.
+            assert not _mode(got) & ~_mode(w.new), f"new content with the old, wider mode: {got} (new: {w.new})"
+        if phase == "at-rename":
+            # What was about to be renamed onto the file holds the new content: a temporary file
+            # the module wrote next to it, or the copy module's uploaded source.
+            written = [t for t in temps if _content(now[t]) == _content(w.new)]
+            if not written and src != "-":
+                src_sha = ctr.sh(f"sha256sum {src}", check=False).stdout.split(" ")[0]
+                written = [src] if src_sha and src_sha == _content(w.new) else []
+            assert written, (f"killed at the rename, but no temporary file holds the new content: "
+                             f"{ {t: now[t] for t in temps} }, source {src}")
         entry["text"] += f"; {state}" + (f"; the killed process's temporary file was left: {sorted(temps)}"
                                          if temps else "")
         # The next run converges, then reports no change (then the test puts A's version back).
@@ -257,7 +358,7 @@ def test_module_killed_inside_its_write(replay, n):
         assert_no_secret(out, SECRETS, f"the replay of {w.payload}")
         rec = json.loads(out)
         again, third = rec["second"], rec["third"]
-        assert again["rc"] == 0 and again["changed"] is (state == "old"), (
+        assert again["rc"] == 0 and again["changed"] is (state != "new"), (
             f"the run after the kill: rc {again['rc']}, changed {again['changed']} (file was {state})")
         assert again["described"] == w.new, "the run after the kill did not write the new version"
         assert again["temps_left"] == [], f"the run after the kill left the killed one's temporary files: {again['temps_left']}"
@@ -270,6 +371,19 @@ def test_module_killed_inside_its_write(replay, n):
             replay.restore(w)
             replay.ctr.sh(f"find {posixpath.dirname(w.target)} -maxdepth 1 -newer /root/faults-ref/A1.tar "
                           f"-name '.{posixpath.basename(w.target)}.*.tmp' -delete", check=False)
+
+
+def _content(desc: str) -> str:
+    """A snapshot entry's content hash (type, mode, owner, group, link target, hash)."""
+    return desc.rsplit(" ", 1)[-1] if desc.startswith("f ") else desc
+
+
+def _attributes(desc: str) -> str:
+    return desc.rsplit(" ", 1)[0] if desc.startswith("f ") else desc
+
+
+def _mode(desc: str) -> int:
+    return int(desc.split(" ")[1], 8) if desc.startswith("f ") else 0
 
 
 def _new_in(lines: list[str], w: Writer) -> set[str]:
@@ -297,22 +411,33 @@ def test_power_cut_during_a_converge(references, n):
     refs = {"A": host.refs["A1"], "B": host.refs["B"]}
     accounts = {"A": host.accounts["A1"], "B": host.accounts["B"]}
     rng = random.Random(SEED * 1000 + 500 + n)
-    delay = round(rng.uniform(0.0, 2.0), 2)
-    entry = {"landed": False, "survived": False, "text": f"cut-{n} {source}->{target}: "}
+    # Anywhere in the converge's writes: after a random one of the changes the reference converge in
+    # the same direction reported (B's from A, A1's from B), and a random fraction of a second.
+    reference = host.runs["B" if target == "B" else "A1"]
+    changes = reference.recap.get("changed", 0)
+    assert changes >= 2, f"the reference converge to {target} changed {changes} tasks"
+    after = rng.randint(1, max(1, changes - 2))
+    delay = round(rng.uniform(0.0, 0.5), 2)
+    entry = {"landed": False, "survived": False,
+             "text": f"cut-{n} {source}->{target} (again with FAULTS_SEED={SEED} -k cut-{n}): "}
     STATS["interruptions"].append(entry)
     cut = threading.Event()
+    seen = [0]
 
     def on_line(line: str) -> None:
         if not cut.is_set() and line.startswith("changed: ["):
-            cut.set()
-            time.sleep(delay)
-            podman("kill", "-s", "KILL", ctr.name, check=False, timeout=60)
+            seen[0] += 1
+            if seen[0] >= after:
+                cut.set()
+                time.sleep(delay)
+                podman("kill", "-s", "KILL", ctr.name, check=False, timeout=60)
 
     host.state = None
     run = host.ansible.run(CONFIGS[target](), on_line=on_line)
     assert cut.is_set(), f"the converge made no change to cut power in:\n{run.tail(30)}"
     assert run.rc != 0, "the converge finished before the power cut"
-    entry["text"] += f"container killed {delay} s after the first change, {run.seconds:.0f} s into the run; "
+    entry["text"] += (f"container killed {delay} s after change {after} of the {changes} the reference converge "
+                      f"made, {run.seconds:.0f} s into the run; ")
     podman("start", ctr.name, timeout=120)
     ctr.wait_running()
     ctr.start_modem()
@@ -330,7 +455,8 @@ def test_power_cut_during_a_converge(references, n):
         got = now.get(path, "<absent>")
         old, new = refs[source].get(path, "<absent>"), refs[target].get(path, "<absent>")
         if path in ACCOUNT_FILES:
-            got, old, new = (x.split(" ")[0] for x in (got, old, new))
+            # Their lines are compared one by one below; here type, mode, owner and group.
+            got, old, new = (_attributes(x) for x in (got, old, new))
         if old == new:
             if got != old:
                 problems.append(f"{path}: {got!r}, expected {old!r}")
