@@ -13,7 +13,7 @@ number ten times a day (the default).
   ``callbud``'s budget only.
 
 The budgets' state (/var/lib/dialin-callback) is emptied first, the reset procedure of
-roles/callback/README.md: earlier tests' callbacks count against the line's and the server's budgets.
+README.md: earlier tests' callbacks count against the line's and the server's budgets.
 """
 
 from __future__ import annotations
