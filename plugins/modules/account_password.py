@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: account_password
 short_description: Set an account's password hash without showing it on a command line
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "Sets the password field of an existing account in C(/etc/shadow) to O(password_hash) with
     C(chpasswd --encrypted), which reads C(NAME:HASH) on its standard input.
