@@ -295,7 +295,7 @@ class LoginConfig(object):
         m = re.match(r'^([ \t\v\f\r]*\S+[ \t\v\f\r]+)(\S+)', line.raw)
         if m and m.group(2) == line.fields[1]:
             raw = line.raw[:m.start(2)] + column + line.raw[m.end(2):]
-        else:  # pragma: no cover - the column always follows the key on the first physical line
+        else:  # a continuation right after the key: its backslash is no column; the line is rewritten
             raw = render_fields(fields)
         self.lines[index] = Line(raw, Line.ENTRY, fields)
 
@@ -332,7 +332,7 @@ class LoginConfig(object):
                     if line.raw[lead:lead + len(key)] == key:
                         k = lead + len(key)
                         line.raw = line.raw[:k] + '\t-' + line.raw[k:]
-                    else:  # pragma: no cover - key always starts the line
+                    else:  # the key split by a continuation: the line is rewritten
                         line.raw = render_fields([key, '-'] + line.fields[1:])
                     line.fields = [key, '-'] + line.fields[1:]
             version_line = Line('!version 2\n', Line.VERSION, ['!version', '2'])
