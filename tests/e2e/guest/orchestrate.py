@@ -61,6 +61,9 @@ def sh(cmd, timeout=30, check_rc=False, **kw) -> subprocess.CompletedProcess:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
     except subprocess.TimeoutExpired as exc:
         res = subprocess.CompletedProcess(cmd, 124, exc.stdout or '', (exc.stderr or '') + '\n(timeout)')
+    except FileNotFoundError as exc:
+        # A program the roles did not install (nft without the forwarding policy): a failed check, not a crash.
+        res = subprocess.CompletedProcess(cmd, 127, '', str(exc))
     if check_rc and res.returncode != 0:
         raise RuntimeError(f'{cmd}: rc {res.returncode}: {res.stdout}{res.stderr}')
     return res
