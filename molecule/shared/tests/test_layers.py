@@ -94,8 +94,8 @@ def password_ssh(host, *command):
 
 def forwarding(host):
     """ssh -N -L to a LAN service with the PPP password: what came through the forward."""
-    argv = ["sshpass", "-p", PPP_PASSWORD] + SSH + ["-N", "-L", f"{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}",
-                                                   f"{PPP_USER}@127.0.0.1"]
+    forward = f"{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}"
+    argv = ["sshpass", "-p", PPP_PASSWORD] + SSH + ["-N", "-L", forward, f"{PPP_USER}@127.0.0.1"]
     script = f"""
         socat TCP-LISTEN:{LAN_PORT},bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo {LAN_SECRET}' &
         lan=$!
