@@ -228,39 +228,78 @@ LOGIN_CONFIG = "/etc/mgetty/login.config"
 # The active lines of the login.config Debian's mgetty package ships (restored by a conffile prompt
 # answered "install the package maintainer's version"): no callback column, /bin/login for everyone.
 DEBIAN_LOGIN_CONFIG = "/AutoPPP/ -\ta_ppp\t/usr/sbin/pppd auth -chap +pap login debug\n*\t-\t-\t/bin/login @\n"
+# Each damage as a shell command; {user} is the name the caller then types at mgetty's prompt.
 BROKEN_LOGIN_CONFIG = {
     "debian": f"printf '{DEBIAN_LOGIN_CONFIG}' > {LOGIN_CONFIG}",
     "mode-0644": f"chmod 0644 {LOGIN_CONFIG}",
     "removed": f"rm {LOGIN_CONFIG}",
     # Read in format 1 (mgetty switches format at the version line): a login before any callback.
-    "line-above-the-version": f"sed -i '1i {PPP_USER} - - /bin/login @' {LOGIN_CONFIG}",
+    "line-above-the-version": f"sed -i '1i {{user}} - - /bin/login @' {LOGIN_CONFIG}",
 }
+# Typed after the password: only a shell prints its answer (the modem's command mode echoes the line).
+SHELL_PROBE, SHELL_ANSWER = r"echo shell-$((6*7))\r", "shell-42"
+# Who types a password at the login prompt mgetty should not have shown, what the refusal looks
+# like: the PPP account's shell is ppplogin (pppd); root's is a shell.
+INTRUDERS = {
+    "ppp-account": (PPP_USER, PPP_PASSWORD),
+    "root": ("root", ROOT_PASSWORD),
+}
+
+
+AUTH_LOG = "/var/log/auth.log"  # sysvinit: a syslog daemon's; systemd: the journal
+
+
+def log_mark(host):
+    """Where the logs of PAM's refusals end now: the journal's cursor, auth.log's size."""
+    cursor = host.run("journalctl -q -n 1 -o cat --show-cursor 2>/dev/null").stdout.rpartition("cursor: ")[2].strip()
+    size = host.run(f"stat -c %s {AUTH_LOG} 2>/dev/null").stdout.strip()
+    return cursor, int(size or 0)
+
+
+def logs_since(host, mark):
+    """The refusals of PAM's account modules logged after ``mark`` (log_mark)."""
+    cursor, size = mark
+    journal = (f"journalctl -q -o cat --after-cursor={shlex.quote(cursor)} -t dialin-callback -t login 2>/dev/null"
+               if cursor else "true")
+    return host.run(f"{journal}; tail -c +{size + 1} {AUTH_LOG} 2>/dev/null | grep -e dialin-callback -e pam_access").stdout
 
 
 @pytest.mark.usefixtures("paced_line")
 @pytest.mark.line_calls(calls=1)
+@pytest.mark.parametrize("intruder", sorted(INTRUDERS))
 @pytest.mark.parametrize("damage", sorted(BROKEN_LOGIN_CONFIG))
-def test_a_broken_login_config_gives_no_session_before_a_callback(host, damage):
+def test_a_broken_login_config_gives_no_session_before_a_callback(host, damage, intruder):
     """login.config damaged as a careless admin or a package upgrade would: mgetty then runs login for
-    the PPP account's name before any callback. Its password gets no shell and no pppd: the callback
-    check (PAM, independent of login.config) refuses. test_ppp_account_after_a_callback_still_starts_pppd
-    is the control: the same login after a callback starts pppd."""
+    the name the caller types before any callback. The PPP account's password gets no pppd, root's no
+    shell: PAM refuses, independent of login.config (the callback check; for root also pam_access).
+    The controls, on the undamaged file after a real callback: test_ppp_account_after_a_callback_still_starts_pppd
+    (the same login starts pppd) and test_root_password_after_a_callback_gets_no_shell."""
+    user, password = INTRUDERS[intruder]
     backup = host.run(f"cp -p {LOGIN_CONFIG} /root/login.config.saved")
     assert backup.rc == 0, backup.stderr
     try:
-        damaged = host.run(BROKEN_LOGIN_CONFIG[damage])
+        damaged = host.run(BROKEN_LOGIN_CONFIG[damage].format(user=user))
         assert damaged.rc == 0, damaged.stderr
+        mark = log_mark(host)
         script = ["send", r"ATZ\r", "expect", "OK", "send", r"ATD100\r",
-                  "expect", "CONNECT", "expect", "login:", "send", PPP_USER + r"\r",
+                  "expect", "CONNECT", "expect", "login:", "send", user + r"\r",
                   # mgetty ran login for the name: the first layer is gone.
-                  "expect", "assword:", "send", PPP_PASSWORD.replace("\\", "\\\\") + r"\r",
-                  "expect", "NO CARRIER"]
+                  "expect", "assword:", "send", password.replace("\\", "\\\\") + r"\r",
+                  "send", SHELL_PROBE, "expect", "NO CARRIER"]
         result = run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script)
         assert result.rc == 0, result.stdout + result.stderr
-        # ppplogin's pppd never ran (it would say it found no /dev/ppp: the container has no PPP).
+        # The password was right: the refusal is PAM's account stack, not a mistyped password.
+        assert "Login incorrect" not in result.stdout, result.stdout
+        # ppplogin's pppd never ran (it would say it found no /dev/ppp: the container has no PPP),
+        # and no shell answered.
         assert "/usr/sbin/pppd" not in result.stdout and "dial-in lines only" not in result.stdout, result.stdout
-        logs = host.run("journalctl -q -o cat -t dialin-callback 2>/dev/null; "
-                        "grep -h dialin-callback /var/log/auth.log 2>/dev/null").stdout
-        assert f"login refused: service=login user={PPP_USER} line=ttyS1: not called back in this session" in logs, logs
+        assert SHELL_ANSWER not in result.stdout, result.stdout
+        logs = logs_since(host, mark)
+        if intruder == "root":
+            # Both layers refuse root on a dial-in line; either one's line names it.
+            assert ("login refused: service=login user=root line=ttyS1: not a PPP account" in logs
+                    or "access denied for user `root' from `ttyS1'" in logs), logs
+        else:
+            assert f"login refused: service=login user={PPP_USER} line=ttyS1: not called back in this session" in logs, logs
     finally:
         host.run(f"mv -f /root/login.config.saved {LOGIN_CONFIG}")
