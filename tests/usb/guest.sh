@@ -145,6 +145,28 @@ check_modems replugged
 diagnose replugged
 say PHASE2-DONE
 
+# The host calls modem A on its new tty (replug.py): called back, root's password; called back
+# again, the PPP account's (the control). The logs say on which tty and which check refused.
+wait_until 900 test -e "$out/calls-done"
+check "calls: the host's calls on modem A's new tty ended within 900 s" "$([ -e "$out/calls-done" ] && echo 1)" ""
+journalctl -b -o short-precise --no-pager >"$out/journal.txt" 2>&1
+cp /var/log/mgetty/* "$out/" 2>/dev/null
+called=$(cat /var/log/mgetty/* "$out/journal.txt" | grep -F "callback: success, device=/dev/$after_a" | head -n 2 | tr '\n' ';')
+check "calls: callback dialled the caller back on $after_a and handed the line to its mgetty" \
+    "$([ -n "$called" ] && echo 1)" "$called"
+refused=$(grep -E "login refused: service=login user=root line=$after_a: |access denied for user .root. from .$after_a." \
+    "$out/journal.txt" | head -n 2 | tr '\n' ';')
+check "calls: root's password after the callback on $after_a refused by PAM there (logged)" \
+    "$([ -n "$refused" ] && echo 1)" "$refused"
+# The PPP account's login: the mgetty process the callback handed the line to ran login for it,
+# and login opened its session (the account's shell, ppplogin, then starts pppd; the host saw its LCP).
+pid=$(grep -o "mgetty\[[0-9]*\]: data dev=$after_a, pid=[0-9]*, .*user='pppuser'" "$out/journal.txt" | tail -n 1 |
+    sed 's/.* pid=\([0-9]*\),.*/\1/')
+opened=$([ -n "$pid" ] && grep "login\[$pid\]: pam_unix(login:session): session opened for user pppuser" "$out/journal.txt")
+check "calls (control): the PPP account's login after the callback on $after_a passed (its session opened)" \
+    "$([ -n "$opened" ] && echo 1)" "mgetty $pid on $after_a: $opened"
+say PHASE3-DONE
+
 {
     echo '{"complete": true, "checks": ['
     sed '$!s/$/,/' "$checks"
