@@ -67,8 +67,9 @@ def main(argv):
         score = 100.0 * killed / len(codes) if codes else 100.0
         if score < minimum:
             ok = False
-        print('%-40s %8d %7d %9d %11d %6.1f%%%s' % (relative, len(codes), killed, len(survivors), len(equivalent),
-                                                   score, '' if score >= minimum else '  BELOW %g%%' % minimum))
+        below = '' if score >= minimum else '  BELOW %g%%' % minimum
+        print('%-40s %8d %7d %9d %11d %6.1f%%%s'
+              % (relative, len(codes), killed, len(survivors), len(equivalent), score, below))
         total += len(codes)
         total_killed += killed
         total_survivors += len(survivors)
@@ -76,8 +77,8 @@ def main(argv):
     score = 100.0 * total_killed / total if total else 100.0
     if score < minimum:
         ok = False
-    print('%-40s %8d %7d %9d %11d %6.1f%%' % ('total', total, total_killed, total_survivors,
-                                               total_equivalent, score))
+    print('%-40s %8d %7d %9d %11d %6.1f%%'
+          % ('total', total, total_killed, total_survivors, total_equivalent, score))
     for line in unlisted:
         print('mutation: survivor not explained in %s: %s' % (os.path.basename(survivors_path), line))
     if unlisted:
