@@ -265,7 +265,8 @@ def logs_since(host, mark):
 
 
 @pytest.mark.usefixtures("paced_line")
-@pytest.mark.line_calls(calls=1)
+# A second call only when the first was hung up before any password prompt (see below).
+@pytest.mark.line_calls(calls=2)
 @pytest.mark.parametrize("intruder", sorted(INTRUDERS))
 @pytest.mark.parametrize("damage", sorted(BROKEN_LOGIN_CONFIG))
 def test_a_broken_login_config_gives_no_session_before_a_callback(host, damage, intruder):
@@ -287,6 +288,15 @@ def test_a_broken_login_config_gives_no_session_before_a_callback(host, damage, 
                   "expect", "assword:", "send", password.replace("\\", "\\\\") + r"\r",
                   "send", SHELL_PROBE, "expect", "NO CARRIER"]
         result = run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script)
+        if result.rc != 0 and "assword:" not in result.stdout and "NO CARRIER" in result.stdout:
+            # Seen once in about 40 cases on a loaded machine: the line hung up right after the name,
+            # before login asked for a password, so the attack was not made. It is made once more
+            # (the line idle again first); a second such hang-up fails the test.
+            print(f"the first call was hung up before a password prompt, calling again:\n{result.stdout}")
+            wait_idle = host.run("for i in $(seq 120); do tail -n 1 /var/log/mgetty/mg_ttyS1.log | grep -q 'waiting\\.\\.\\.$' "
+                                 "&& exit 0; sleep 1; done; exit 1")
+            assert wait_idle.rc == 0, "the line's mgetty is not waiting for a call again"
+            result = run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "60"] + script)
         assert result.rc == 0, result.stdout + result.stderr
         # The password was right: the refusal is PAM's account stack, not a mistyped password.
         assert "Login incorrect" not in result.stdout, result.stdout
