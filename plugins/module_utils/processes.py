@@ -77,6 +77,14 @@ class Processes(object):
             return None
         return (tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00)
 
+    def ppid(self, pid):
+        """The parent's PID, None when the process is gone."""
+        fields = self._stat_fields(pid)
+        try:
+            return int(fields[1])
+        except (TypeError, ValueError, IndexError):
+            return None
+
     def _stat_fields(self, pid):
         """The fields of /proc/PID/stat after the command name (state first), None when gone."""
         try:

@@ -400,7 +400,10 @@ def lock_owner(procs, pid, line):
     if name == 'callback':
         return procs.environ(pid).get('DEVICE') in (line, dev) or procs.uses_line(pid, dev)
     if name in LINE_PROGRAMS:
-        return procs.uses_line(pid, dev)
+        # util-linux's login (Debian 13) gives up the terminal in the process that holds mgetty's PID
+        # and lock, and waits for its child, the session, which has the line.
+        return procs.uses_line(pid, dev) or any(
+            procs.ppid(child) == pid and procs.uses_line(child, dev) for child in procs.procs)
     return session_leader_on(procs, pid, dev)
 
 

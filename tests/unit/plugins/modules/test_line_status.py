@@ -285,6 +285,20 @@ def test_a_lock_held_by_the_lines_own_programs_is_not_foreign(run_module, host, 
     assert line['lock']['foreign'] is False and line['state'] != 'foreign_lock', line
 
 
+@pytest.mark.parametrize('child_tty, foreign', [('/dev/ttyS1', False), ('/dev/ttyS2', True), (None, True)])
+def test_a_login_whose_child_has_the_line_holds_it_for_the_line(run_module, host, child_tty, foreign):
+    """Debian 13's login keeps mgetty's PID and lock but gives the terminal up to its child, the session."""
+    write_log(host, SIGNALLED_RUN + STARTING_RUN)
+    process(host, 202, ['/bin/login', '--', 'pppuser'])
+    status_of(host, 202, 0, session=100)
+    process(host, 203, ['/usr/sbin/pppd', 'auth', '+pap', 'login'], tty=child_tty)
+    (host / 'proc' / '203' / 'stat').write_text('203 (pppd) S 202 203 203 0 -1 0\n')
+    (host / 'lock' / 'LCK..ttyS1').write_text('%10d\n' % 202)
+    line = state(run_module, host)
+    assert line['lock']['foreign'] is foreign, line
+    assert (line['state'] == 'foreign_lock') is foreign, line
+
+
 def test_a_port_found_by_identify_is_read_on_the_tty_it_has_now(run_module, host):
     # udev links /dev/dialin-callback/<configured name> to the modem's tty; the test's own directory here.
     links = host / 'dialin-callback'
