@@ -394,7 +394,8 @@ def lock_owner(procs, pid, line):
     proc = procs.procs.get(pid)
     if proc is None:
         return False
-    name = proc['name']
+    # util-linux's login sets its title to one string, "login -- pppuser": the program is its first word.
+    name = proc['name'].split(' ', 1)[0]
     if name == 'mgetty':
         return proc['argv'][-1] in (line, dev)
     if name == 'callback':

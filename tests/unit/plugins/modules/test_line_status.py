@@ -289,7 +289,8 @@ def test_a_lock_held_by_the_lines_own_programs_is_not_foreign(run_module, host, 
 def test_a_login_whose_child_has_the_line_holds_it_for_the_line(run_module, host, child_tty, foreign):
     """Debian 13's login keeps mgetty's PID and lock but gives the terminal up to its child, the session."""
     write_log(host, SIGNALLED_RUN + STARTING_RUN)
-    process(host, 202, ['/bin/login', '--', 'pppuser'])
+    # Its title, as util-linux's login sets it: one string.
+    process(host, 202, ['login -- pppuser'])
     status_of(host, 202, 0, session=100)
     process(host, 203, ['/usr/sbin/pppd', 'auth', '+pap', 'login'], tty=child_tty)
     (host / 'proc' / '203' / 'stat').write_text('203 (pppd) S 202 203 203 0 -1 0\n')
