@@ -144,13 +144,14 @@ def line_status(host):
 
 def test_a_foreign_lock_is_reported_and_keeps_the_server_out_of_the_rollout():
     # A live PID that is not the line's (nobody's sleep) in the line's lock keeps mgetty off the line.
-    # Written by root: systemd makes /run/lock 1755 (sysvinit's Debian hosts: 1777, anyone's).
+    # Written by root: systemd makes /run/lock 1755 (sysvinit's Debian hosts: 1777, anyone's). In the
+    # lock directory line_status and modem_port read (/var/lock, on Debian a link to /run/lock).
     start = podman(CANARY, "start-stop-daemon", "--start", "--background", "--chuid", "nobody", "--make-pidfile",
                    "--pidfile", "/run/dialin-test-foreign.pid", "--exec", "/bin/sleep", "--", "900")
     assert start.returncode == 0, start.stderr
     try:
         pid = int(podman(CANARY, "cat", "/run/dialin-test-foreign.pid").stdout)
-        lock = podman(CANARY, "sh", "-c", "printf '%%10d\\n' %d > /run/lock/LCK..ttyS1" % pid)
+        lock = podman(CANARY, "sh", "-c", "printf '%%10d\\n' %d > /var/lock/LCK..ttyS1" % pid)
         assert lock.returncode == 0, lock.stderr
         line = line_status(CANARY)
         assert (line["state"], line["health"]) == ("foreign_lock", "CRITICAL"), line
@@ -171,4 +172,4 @@ def test_a_foreign_lock_is_reported_and_keeps_the_server_out_of_the_rollout():
     finally:
         podman(CANARY, "start-stop-daemon", "--stop", "--pidfile", "/run/dialin-test-foreign.pid",
                "--remove-pidfile", "--retry", "5")
-        podman(CANARY, "rm", "-f", "/run/lock/LCK..ttyS1")
+        podman(CANARY, "rm", "-f", "/var/lock/LCK..ttyS1")
