@@ -9,7 +9,8 @@ Hayes modem: ``ATD<number>`` rings the line registered at that number, ``ATA`` (
 auto-answer, ``ATS0=n``) connects both, and bytes are then relayed both ways until one
 side hangs up with ``+++`` and ``ATH``, drops DTR (sets the speed to B0), or closes the
 line (the last close of the slave, unless HUPCL was off: a serial port then keeps DTR
-up), whereupon the other side gets ``NO CARRIER``.
+up; or unless the session that had the line opened it again at once, as util-linux's
+login does around its vhangup()), whereupon the other side gets ``NO CARRIER``.
 
 Usage::
 
@@ -104,6 +105,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import select
@@ -138,6 +140,7 @@ NUMERIC = {
 DEFAULT_REGS = {0: 0, 1: 0, 2: 43, 3: 13, 4: 10, 5: 8, 6: 2, 7: 50, 8: 2, 10: 14, 12: 50}
 
 CHECK_INTERVAL = 0.05  # s: polling of closed lines and of DTR
+TIOCGSID = 0x5429  # Linux: the session of a pty's slave, asked on its master (not in termios)
 WITHHOLD_PREFIXES = ("*67", "#31#")  # dialled before the number: the callee's caller ID says P
 
 MS_BIND = 4096
@@ -193,6 +196,8 @@ class Line:
         self.bound = False
         self.linked = False
         self.open = False
+        # The session the slave is the controlling tty of (TIOCGSID on the master), last seen open.
+        self.session: int | None = None
         self.outbuf = bytearray()
         self.cmdbuf = bytearray()
         self.last_cmd = b""
@@ -305,14 +310,49 @@ class Line:
         if not self.open and self.slave_is_open():
             self.open = True
             self.emu.debug(f"line {self.number}: {self.path} opened")
+        if self.open:
+            self.session = self.slave_session() or self.session
+
+    def slave_session(self) -> int | None:
+        """The session whose controlling tty the slave is, or None (no session, or closed)."""
+        try:
+            sid = fcntl.ioctl(self.master, TIOCGSID, b"\0\0\0\0")
+        except OSError:
+            return None
+        return int.from_bytes(sid, sys.byteorder) or None
+
+    def reopened_by_its_session(self) -> bool:
+        """After a close was seen: the slave is open again, as the controlling tty of the session
+        that had it before. util-linux's login (Debian 13) clears HUPCL, closes the port, calls
+        vhangup() and opens it again, then puts HUPCL back; on a loaded machine all that can be done
+        before this process reads the modes, which then say HUPCL. A new session (init's or
+        systemd's next mgetty) is a real last close."""
+        if self.session is None:
+            return False
+        # The open makes the tty the session's controlling tty a moment after the slave is open.
+        for _ in range(20):
+            if not self.slave_is_open():
+                return False
+            sid = self.slave_session()
+            if sid is not None:
+                return sid == self.session
+            time.sleep(0.005)
+        return False
 
     def on_close(self) -> None:
         if not self.open:
             return
+        if self.emu.args.close_latency:
+            time.sleep(self.emu.args.close_latency)
         # A serial port's last close lowers DTR, and so hangs the modem up, only with HUPCL
         # set: util-linux's login (Debian 13) clears it, closes the port and opens it again.
         hupcl = self.hupcl()
+        if hupcl and self.reopened_by_its_session():
+            self.emu.debug(f"line {self.number}: closed and opened again by session {self.session} "
+                           "(login's vhangup): the call goes on")
+            return
         self.open = False
+        self.session = None
         self.outbuf.clear()
         self.cmdbuf.clear()
         self.emu.debug(f"line {self.number}: {self.path} closed")
@@ -392,6 +432,7 @@ class Line:
                 self.on_close()
                 return
             self.open = True
+            self.session = self.slave_session() or self.session
             self.emu.debug(f"line {self.number} -> {data!r}")
             self.on_data(data)
 
@@ -801,8 +842,7 @@ class Line:
 
     # ----- timers -----------------------------------------------------------------------
     def tick(self, now: float) -> None:
-        if not self.open:
-            self.refresh_open()
+        self.refresh_open()
         if self.state == RINGING and now >= self.next_ring:
             self.ring(now)
         if self.state == RINGING and self.cid_due is not None and now >= self.cid_due:
@@ -1033,6 +1073,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--silent", action="append", nargs="?", const="all", metavar="NUMBERS",
                     help="the modems of these lines (comma-separated; no value: every line) send nothing: "
                          "no echo, no result (repeatable)")
+    ap.add_argument("--close-latency", type=float, default=0.0, metavar="SECONDS",
+                    help="wait SECONDS after a close is seen before reading the line's modes "
+                         "(tests of the emulator: a loaded machine)")
     ap.add_argument("-v", "--verbose", action="store_true", help="trace data and events on stderr")
     ap.add_argument("-q", "--quiet", action="store_true", help="no start-up message")
     return ap.parse_args(argv)

@@ -278,6 +278,87 @@ def test_a_close_with_hupcl_off_keeps_the_call(emu):
     assert [e["reason"] for e in emu.events("hangup")] == ["close"]
 
 
+# A program in a session of its own on the callee's line (start_new_session: it opens the line as
+# its controlling tty, HUPCL on), then, once told on stdin, util-linux's login's init_tty(): HUPCL
+# off, close, vhangup(), open again, the modes put back (HUPCL on), and a line to the caller.
+LOGIN_LIKE = r"""
+import ctypes, os, signal, sys, termios
+path = sys.argv[1]
+fd = os.open(path, os.O_RDWR)
+attrs = termios.tcgetattr(fd)
+attrs[2] |= termios.HUPCL
+termios.tcsetattr(fd, termios.TCSANOW, attrs)
+print("open", flush=True)
+sys.stdin.readline()
+modes = termios.tcgetattr(fd)
+cleared = list(modes)
+cleared[2] &= ~termios.HUPCL
+termios.tcsetattr(fd, termios.TCSANOW, cleared)
+os.close(fd)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+ctypes.CDLL(None).vhangup()
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+fd = os.open(path, os.O_RDWR)
+termios.tcsetattr(fd, termios.TCSAFLUSH, modes)
+os.write(fd, b"after the reopen")
+sys.stdin.readline()
+"""
+
+
+def test_login_reopening_the_line_before_the_modem_looks_keeps_the_call(tmp_path):
+    """On a loaded machine login's close, reopen and restored HUPCL can all come before the modem
+    reads the line's modes (--close-latency makes that certain): the same session opened the line
+    again, so the call goes on. Without that check the modes say HUPCL and the call is hung up."""
+    e = Emu(tmp_path, ["--close-latency", "0.3"])
+    try:
+        a, b = connect(e)
+        login = subprocess.Popen([sys.executable, "-c", LOGIN_LIKE, e.paths["b"]], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            assert login.stdout.readline() == "open\n"
+            b.close()
+            time.sleep(0.3)  # the emulator has seen the session of the line's only opener
+            login.stdin.write("go\n")
+            login.stdin.flush()
+            a.expect("after the reopen")
+            time.sleep(0.6)  # past the close latency
+            a.send("still connected")
+            assert not e.events("hangup")
+        finally:
+            login.kill()
+            login.wait(5)
+        a.expect("\r\nNO CARRIER\r\n")  # its last close, HUPCL on: a hang-up
+        assert [ev["reason"] for ev in e.events("hangup")] == ["close"]
+    finally:
+        e.stop()
+
+
+def test_another_session_opening_the_line_at_once_does_not_keep_the_call(tmp_path):
+    """The control: the line's last close with HUPCL on, and a program of another session (init's
+    next mgetty) opening the line before the modem looks: the call is hung up."""
+    e = Emu(tmp_path, ["--close-latency", "0.3"])
+    try:
+        a, b = connect(e)
+        first = subprocess.Popen([sys.executable, "-c", LOGIN_LIKE, e.paths["b"]], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
+        assert first.stdout.readline() == "open\n"
+        b.close()
+        time.sleep(0.3)
+        first.kill()
+        first.wait(5)
+        second = subprocess.Popen([sys.executable, "-c", LOGIN_LIKE, e.paths["b"]], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            assert second.stdout.readline() == "open\n"
+            a.expect("\r\nNO CARRIER\r\n")
+            assert [ev["reason"] for ev in e.events("hangup")] == ["close"]
+        finally:
+            second.kill()
+            second.wait(5)
+    finally:
+        e.stop()
+
+
 def test_closing_the_caller_hangs_up(emu):
     a, b = connect(emu)
     a.close()
