@@ -159,20 +159,81 @@ def _mode_without_others_errors(values, variable):
     return ['%s must be an octal mode without permissions for others (got %s).' % (variable, _json(value))]
 
 
+# Port keys that need no check but their type's, which the argument specs make.
+PORT_KEYS_TYPED_ONLY = ('data_only', 'toggle_dtr', 'fido_send_emsi', 'login_time')
+
+
+def port_errors(port, label, ppp=None, modem_types=None):
+    """The messages for one dial-in port, each starting with label: an item of modem_ports,
+    mgetty_ports or ppp_server_ports, one list with one schema (roles/common/meta/port_options.yml),
+    so every role that takes it checks every key of it here, each key where it is given.
+
+    ppp (the ppp_server role's: {'netmask': ..., 'allow_noauth': ...}) is for a port pppd runs on:
+    local_ip and remote_ip are then required, on one network under the netmask, and ppp_options that
+    turn off authentication are refused unless allow_noauth is true. modem_types (the mgetty role's
+    init chats by name) are the values modem_type may take. A new port key: its entry in
+    port_options.yml and its check here (or its name in PORT_KEYS_TYPED_ONLY)."""
+    errors = []
+    if not _matches(TTY, port.get('device')):
+        errors.append('%s: device must be a serial port name such as ttyS1 or ttyUSB0 (got %s).'
+                      % (label, _json(port.get('device'))))
+    link = port.get('link')
+    if link is not None and not _matches(LINK, link):
+        errors.append('%s: link must be a plain name such as modem (got %s).' % (label, _json(link)))
+    if _has_newline(port.get('match', '')):
+        errors.append('%s: match must be a single line.' % label)
+    errors.extend(_identify_errors(label, port.get('identify')))
+    speed, rings = port.get('speed', 38400), port.get('rings', 1)
+    if _int(speed) <= 0 or _int(rings) <= 0:
+        errors.append('%s: speed and rings must be positive numbers (got speed %s, rings %s).'
+                      % (label, _json(speed), _json(rings)))
+    if _has_newline(port.get('init_chat', '')):
+        errors.append('%s: init_chat must be a single line.' % label)
+    if modem_types is not None and port.get('modem_type', 'hayes') not in modem_types:
+        errors.append('%s: modem_type must be one of %s (got %s).'
+                      % (label, ', '.join(modem_types), _json(port.get('modem_type'))))
+    inittab_id = port.get('inittab_id', 'x')
+    if isinstance(inittab_id, int) and not isinstance(inittab_id, bool):
+        inittab_id = to_text(inittab_id)
+    if not _matches(INITTAB_ID, inittab_id):
+        errors.append('%s: inittab_id must be 1 to 4 letters or digits (got %s).'
+                      % (label, _json(port.get('inittab_id'))))
+    options = port.get('mgetty_options') or {}
+    if (not isinstance(options, dict) or any(MGETTY_KEY.search(to_text(key)) for key in options)
+            or any(_has_newline(value) for value in options.values())):
+        errors.append('%s: mgetty_options keys must be lower-case mgetty.config keywords and its values'
+                      ' single lines.' % label)
+    if ppp is not None:
+        errors.extend(_port_address_errors(port, label, ppp.get('netmask')))
+    if not all(_matches(PPP_OPTION, option) for option in port.get('ppp_options') or []):
+        errors.append('%s: ppp_options must be single-line pppd options (got %s).'
+                      % (label, _json(port.get('ppp_options'))))
+    if ppp is not None and _noauth_options(port.get('ppp_options')) and not ppp.get('allow_noauth'):
+        errors.append('%s: ppp_options %s turn off authentication on a dial-in line (any caller would get a link);'
+                      ' refused unless ppp_server_insecure_allow_noauth is true.'
+                      % (label, _json(_noauth_options(port.get('ppp_options')))))
+    return errors
+
+
+def _port_address_errors(port, label, netmask):
+    """The message for a port's PPP addresses, as a list."""
+    local_ip, remote_ip = port.get('local_ip'), port.get('remote_ip')
+    if not (_matches(IPV4, local_ip) and _matches(IPV4, remote_ip)):
+        return ['%s: local_ip and remote_ip must be IPv4 addresses (got %s and %s).'
+                % (label, _json(local_ip), _json(remote_ip))]
+    if local_ip == remote_ip:
+        return ['%s: local_ip and remote_ip must be different addresses (both are %s).' % (label, _json(local_ip))]
+    if not ipv4_network(local_ip, netmask) or ipv4_network(local_ip, netmask) != ipv4_network(remote_ip, netmask):
+        return ['%s: local_ip %s and remote_ip %s must be on one network under the netmask %s.'
+                % (label, _json(local_ip), _json(remote_ip), _json(netmask))]
+    return []
+
+
 def modem_errors(values):
     errors = []
     ports = _items(values, 'modem_ports')
     for i, port in ports:
-        label = _label('modem_ports', i, port)
-        if not _matches(TTY, port.get('device')):
-            errors.append('%s: device must be a serial port name such as ttyS1 or ttyUSB0 (got %s).'
-                          % (label, _json(port.get('device'))))
-        link = port.get('link')
-        if link is not None and not _matches(LINK, link):
-            errors.append('%s: link must be a plain name such as modem (got %s).' % (label, _json(link)))
-        if _has_newline(port.get('match', '')):
-            errors.append('%s: match must be a single line.' % label)
-        errors.extend(_identify_errors(label, port.get('identify')))
+        errors.extend(port_errors(port, _label('modem_ports', i, port)))
     identities = [sorted((key, value) for key, value in port['identify'].items() if value is not None)
                   for i, port in ports if isinstance(port.get('identify'), dict)]
     if _repeated([_json(identity) for identity in identities]):
@@ -238,30 +299,7 @@ def mgetty_errors(values):
                       ' set mgetty_respawn to systemd, inittab or none.' % _json(values.get('_service_mgr', 'unknown')))
     ports = _items(values, 'mgetty_ports')
     for i, port in ports:
-        label = _label('mgetty_ports', i, port)
-        if not _matches(TTY, port.get('device')):
-            errors.append('%s: device must be a serial port name such as ttyS1.' % label)
-        speed, rings = port.get('speed', 38400), port.get('rings', 1)
-        if _int(speed) <= 0 or _int(rings) <= 0:
-            errors.append('%s: speed and rings must be positive numbers (got speed %s, rings %s).'
-                          % (label, _json(speed), _json(rings)))
-        if _has_newline(port.get('init_chat', '')):
-            errors.append('%s: init_chat must be a single line.' % label)
-        modem_types = values.get('_modem_types')
-        if modem_types is not None and port.get('modem_type', 'hayes') not in modem_types:
-            errors.append('%s: modem_type must be one of %s (got %s).'
-                          % (label, ', '.join(modem_types), _json(port.get('modem_type'))))
-        inittab_id = port.get('inittab_id', 'x')
-        if isinstance(inittab_id, int) and not isinstance(inittab_id, bool):
-            inittab_id = to_text(inittab_id)
-        if not _matches(INITTAB_ID, inittab_id):
-            errors.append('%s: inittab_id must be 1 to 4 letters or digits (got %s).'
-                          % (label, _json(port.get('inittab_id'))))
-        options = port.get('mgetty_options') or {}
-        if (any(MGETTY_KEY.search(to_text(key)) for key in options)
-                or any(_has_newline(value) for value in options.values())):
-            errors.append('%s: mgetty_options keys must be lower-case mgetty.config keywords and its values'
-                          ' single lines.' % label)
+        errors.extend(port_errors(port, _label('mgetty_ports', i, port), modem_types=values.get('_modem_types')))
     consoles = _consoles(values.get('_consoles') or [])
     for i, port in ports:
         device = port.get('device')
@@ -378,26 +416,8 @@ def ppp_server_errors(values):
     netmask = values.get('ppp_server_netmask')
     insecure = boolean(values.get('ppp_server_insecure_allow_noauth', False), strict=False)
     for i, port in _items(values, 'ppp_server_ports'):
-        label = _label('ppp_server_ports', i, port)
-        if not _matches(TTY, port.get('device')):
-            errors.append('%s: device must be a serial port name such as ttyS1.' % label)
-        local_ip, remote_ip = port.get('local_ip'), port.get('remote_ip')
-        if not (_matches(IPV4, local_ip) and _matches(IPV4, remote_ip)):
-            errors.append('%s: local_ip and remote_ip must be IPv4 addresses (got %s and %s).'
-                          % (label, _json(local_ip), _json(remote_ip)))
-        elif local_ip == remote_ip:
-            errors.append('%s: local_ip and remote_ip must be different addresses (both are %s).'
-                          % (label, _json(local_ip)))
-        elif not ipv4_network(local_ip, netmask) or ipv4_network(local_ip, netmask) != ipv4_network(remote_ip, netmask):
-            errors.append('%s: local_ip %s and remote_ip %s must be on one network under the netmask %s.'
-                          % (label, _json(local_ip), _json(remote_ip), _json(netmask)))
-        if not all(_matches(PPP_OPTION, option) for option in port.get('ppp_options') or []):
-            errors.append('%s: ppp_options must be single-line pppd options (got %s).'
-                          % (label, _json(port.get('ppp_options'))))
-        if _noauth_options(port.get('ppp_options')) and not insecure:
-            errors.append('%s: ppp_options %s turn off authentication on a dial-in line (any caller would get a link);'
-                          ' refused unless ppp_server_insecure_allow_noauth is true.'
-                          % (label, _json(_noauth_options(port.get('ppp_options')))))
+        errors.extend(port_errors(port, _label('ppp_server_ports', i, port),
+                                  ppp={'netmask': netmask, 'allow_noauth': insecure}))
     if not _matches(IPV4, netmask):
         errors.append('ppp_server_netmask must be an IPv4 netmask such as 255.255.255.0 (got %s).' % _json(netmask))
     ms_dns = values.get('ppp_server_ms_dns') or []

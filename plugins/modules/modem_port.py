@@ -63,6 +63,18 @@ options:
         O(probe_required)).
     type: bool
     default: false
+  commands:
+    description:
+      - With O(probe=true), further commands sent after C(ATI), each answered within O(timeout), for
+        example V(AT&V) (the active profile) or V(ATI3); their answers are in RV(probe.answers).
+      - Each is C(AT) followed by printable ASCII without spaces. Commands that would dial, answer, hang
+        up, reset or store a profile (C(D), C(A), C(H), C(O), C(Z), C(&F), C(&W) among the basic commands),
+        and extended C(+) commands that are not queries ending in C(?), are refused before the line is
+        touched.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.1.0
   probe_required:
     description:
       - With O(probe=true), fail when the probe cannot be done because a live process holds the port's
@@ -212,6 +224,22 @@ probe:
       description: Lines the modem sent in answer to C(ATI), without the echo and C(OK).
       type: list
       elements: str
+    answers:
+      description:
+        - One per O(commands), in order, when probed; empty otherwise.
+      type: list
+      elements: dict
+      contains:
+        command:
+          description: The command sent.
+          type: str
+        lines:
+          description: The lines the modem answered, without the echo and the final result.
+          type: list
+          elements: str
+        result:
+          description: The final result (C(OK), C(ERROR)), or null when none came within O(timeout).
+          type: str
     lock_files:
       description:
         - The UUCP lock files the probe held while it talked (removed since); empty when it did not probe.
@@ -222,6 +250,7 @@ probe:
         - Why the probe was not done although O(probe=true) (the lock holder's PID and name), else null.
       type: str
   sample: {ok: true, response: "AT\r\r\nOK\r\n", identity: ["56000", "U.S. Robotics"],
+           answers: [{command: "AT&V", lines: ["ACTIVE PROFILE:", "E1 Q0 V1 X4 &C1 &D2"], result: OK}],
            lock_files: [/var/lock/LCK..ttyS1], skipped: null}
 '''
 
@@ -305,6 +334,23 @@ def driver_of(device, sys_root='/sys'):
             return os.path.basename(driver)
         dev = os.path.dirname(dev)
     return os.path.basename(driver)
+
+
+# After AT, among the basic commands: those that dial (D), answer (A), hang up (H), go online (O),
+# reset (Z, &F) or store a profile (&W). The others a modem only reports or sets for the session,
+# which mgetty's next init chat sets again.
+CHANGING_COMMANDS = re.compile(r'[DAHOZ]|&[FW]', re.IGNORECASE)
+
+
+def command_problem(command):
+    """Why a probe command is refused, or None."""
+    if not re.match(r'^AT[!-~]*\Z', command, re.IGNORECASE):
+        return 'is not AT followed by printable ASCII without spaces'
+    basic, plus, extended = command[2:].partition('+')
+    if CHANGING_COMMANDS.search(basic) or (plus and not extended.endswith('?')):
+        return ('would dial, answer, hang up, reset or store a profile (an extended +command must be a'
+                ' query ending in ?): the probe only asks the modem')
+    return None
 
 
 class ProbeInterrupted(Exception):
@@ -404,6 +450,7 @@ def main():
             allowed_holders=dict(type='list', elements='str', default=[]),
             holder_on_line=dict(type='bool', default=False),
             probe_required=dict(type='bool', default=False),
+            commands=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -412,10 +459,14 @@ def main():
     result = dict(changed=False, device=None, link_target=None, is_char_device=False,
                   is_tty=False, in_use=False, driver=None,
                   lock=dict(path=None, pid=None, alive=False, stale=False, holder=None, user=None, foreign=False),
-                  probe=dict(ok=None, response=None, identity=[], lock_files=[], skipped=None))
+                  probe=dict(ok=None, response=None, identity=[], answers=[], lock_files=[], skipped=None))
 
     if p['timeout'] <= 0:
         module.fail_json(msg='timeout must be greater than 0, got %s' % p['timeout'], **result)
+    for command in p['commands']:
+        problem = command_problem(command)
+        if problem:
+            module.fail_json(msg='commands: %r %s' % (command, problem), **result)
     if p['probe'] and not hasattr(termios, 'B%d' % p['speed']):
         module.fail_json(msg='speed %s is not a speed the terminal driver knows' % p['speed'], **result)
 
@@ -586,6 +637,13 @@ def run_probe(module, fd, p, result):
         result['probe']['identity'] = identity
         if final != b'OK':
             module.warn('the modem did not answer OK to ATI within %s s' % p['timeout'])
+        for command in p['commands']:
+            sent = command.encode('ascii')
+            buf, final = probe.command(sent)
+            lines = [line.decode('ascii', 'replace') for line in probe.lines(buf)
+                     if line.upper() != sent.upper() and line not in (b'OK', b'ERROR')]
+            result['probe']['answers'].append(dict(
+                command=command, lines=lines, result=final.decode('ascii') if final else None))
     finally:
         try:
             termios.tcsetattr(fd, termios.TCSANOW, old)

@@ -390,12 +390,12 @@ class Ansible:
         return json.loads(result)
 
     def run(self, overrides: dict | None = None, *extra: str, plain: bool = False, keep_remote: bool = False,
-            on_line=None, timeout: float = RUN_TIMEOUT) -> Run:
+            on_line=None, timeout: float = RUN_TIMEOUT, playbook: str = "playbooks/site.yml") -> Run:
         """One ansible-playbook run in its own process group. ``on_line(line)`` is called for each
         output line and may act (a power cut); whatever happens, the group is killed and waited
         for at the end, and the output is searched for the secrets of these variables."""
         self.runs += 1
-        argv = ["ansible-playbook", "-i", str(self._inventory(plain)), "playbooks/site.yml"]
+        argv = ["ansible-playbook", "-i", str(self._inventory(plain)), playbook]
         if overrides is not None:
             f = self.workdir / f"vars-{self.runs:03d}.json"
             f.write_text(json.dumps(overrides, indent=1))

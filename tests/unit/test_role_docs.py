@@ -55,7 +55,7 @@ def option_paths(options, prefix=''):
 
 
 def copy_roles(tmp_path):
-    """The roles' specs and READMEs, nothing else, under tmp_path/roles."""
+    """The roles' specs and READMEs and the port schema, nothing else, under tmp_path."""
     for spec in spec_files(REPO_ROOT):
         role_dir = os.path.dirname(os.path.dirname(spec))
         dest = tmp_path / 'roles' / os.path.basename(role_dir)
@@ -64,6 +64,8 @@ def copy_roles(tmp_path):
         readme = os.path.join(role_dir, 'README.md')
         if os.path.exists(readme):
             shutil.copy(readme, str(dest / 'README.md'))
+    # The port schema that role_docs.py writes into the specs of the roles that take the port list.
+    shutil.copy(os.path.join(REPO_ROOT, ROLE_DOCS.PORT_SCHEMA), str(tmp_path / ROLE_DOCS.PORT_SCHEMA))
     return tmp_path
 
 

@@ -80,6 +80,8 @@ class Responder(threading.Thread):
             out += b'\r\nOK\r\n'
         elif cmd.upper() == b'ATI':
             out += b'\r\n56000\r\n\r\nTest Modem 1.0\r\n\r\nOK\r\n'
+        elif cmd.upper() == b'AT&V':
+            out += b'\r\nACTIVE PROFILE:\r\nE1 Q0 V1 X4 &C1 &D2\r\n\r\nOK\r\n'
         else:
             out += b'\r\nERROR\r\n'
         os.write(self.master, out)
@@ -146,6 +148,35 @@ def test_probe_ok(run_module, modem, tmp_path):
     assert 'OK' in res['probe']['response']
     assert res['probe']['identity'] == ['56000', 'Test Modem 1.0']
     assert responder.received == b'AT\rATI\r'
+
+
+def test_probe_commands_are_answered_in_order_under_the_lock(run_module, modem, tmp_path):
+    name, responder = modem
+    res = run(run_module, path=name, probe=True, timeout=3, lock_dir=str(tmp_path), commands=['AT&V', 'ATI3'])
+    assert not res.failed, res
+    assert res['probe']['answers'] == [
+        dict(command='AT&V', lines=['ACTIVE PROFILE:', 'E1 Q0 V1 X4 &C1 &D2'], result='OK'),
+        dict(command='ATI3', lines=[], result='ERROR')]
+    assert responder.received == b'AT\rATI\rAT&V\rATI3\r'
+    assert [held for cmd, held in responder.locks_seen if cmd == b'AT&V'] == [our_lock()], responder.locks_seen
+    assert lock_dir_entries(tmp_path) == []
+
+
+@pytest.mark.parametrize('command', ['ATD123', 'ATA', 'ATH0', 'ATZ', 'AT&F', 'AT&W', 'ATO', 'ATI0DT5', 'at&w1',
+                                     'AT+FCLASS=1', 'AT I', 'ATI\r', 'AT&V\nATD1', 'I3', ''])
+def test_a_command_that_changes_the_modem_is_refused_before_the_line_is_touched(run_module, modem, tmp_path,
+                                                                                 command):
+    name, responder = modem
+    res = run(run_module, path=name, probe=True, timeout=3, lock_dir=str(tmp_path), commands=['AT&V', command])
+    assert res.failed and res['msg'].startswith('commands: %r ' % command), res
+    time.sleep(0.2)
+    assert responder.received == b''
+    assert lock_dir_entries(tmp_path) == []
+
+
+@pytest.mark.parametrize('command', ['AT&V', 'ATI3', 'AT+FCLASS=?', 'AT+GMI?', 'ATS0?', 'AT%V', 'AT\\V'])
+def test_query_commands_are_accepted(command):
+    assert modem_port.command_problem(command) is None
 
 
 def test_probe_check_mode_same(run_module, modem, tmp_path):
