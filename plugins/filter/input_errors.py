@@ -339,6 +339,23 @@ def mgetty_errors(values):
     return errors
 
 
+def _read_as_number(value):
+    """Whether YAML read value as a number (an int or a float, not a boolean): a phone number written
+    unquoted."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _quote_it(subject, key, value):
+    """The message for a phone number that YAML read as a number: subject is what holds it (a list item's
+    label followed by its key, or a variable), key what the user wrote before the colon."""
+    examples = ['%s: "%s"' % (key, to_text(value))]
+    if isinstance(value, int) and value > 0:
+        # YAML 1.1 reads 0123456 as the octal 42798: written with a leading 0, it was its octal digits.
+        examples.append('%s: "0%o" if you wrote 0%o' % (key, value, value))
+    return ('%s %s was read by YAML as a number (a leading 0 is octal in YAML 1.1, and leading zeros and a leading +'
+            ' are lost): quote it as written, e.g. %s.' % (subject, _json(value), ', or '.join(examples)))
+
+
 def _callback_users_errors(values, variable, require_caller_id_variable, require_caller_id):
     """The messages for the callback users listed in variable (the callback role's and the server's checks)."""
     errors = []
@@ -347,7 +364,9 @@ def _callback_users_errors(values, variable, require_caller_id_variable, require
         label = _label(variable, i, user, key='name')
         if not _matches(LOGIN, user.get('name')):
             errors.append("%s: name must be a login name without whitespace, '*', '@', '/' or a leading '-'." % label)
-        if not _matches(DIAL_NUMBER, user.get('number')):
+        if _read_as_number(user.get('number')):
+            errors.append(_quote_it('%s: number' % label, 'number', user.get('number')))
+        elif not _matches(DIAL_NUMBER, user.get('number')):
             errors.append('%s: number must be a quoted string of digits and dial modifiers (0-9 , W P T * #), got %s.'
                           % (label, _json(user.get('number', ''))))
         if user.get('name') in (values.get('_local_accounts') or []):
@@ -357,7 +376,9 @@ def _callback_users_errors(values, variable, require_caller_id_variable, require
         if not all(_matches(TTY, line) for line in lines):
             errors.append('%s: lines must be tty names such as ttyS1, got %s.' % (label, _json(user.get('lines'))))
         caller_id = user.get('caller_id', '')
-        if caller_id not in ('', None) and not _matches(CALLER_ID, caller_id):
+        if _read_as_number(caller_id):
+            errors.append(_quote_it('%s: caller_id' % label, 'caller_id', caller_id))
+        elif caller_id not in ('', None) and not _matches(CALLER_ID, caller_id):
             errors.append('%s: caller_id must be a quoted string of digits (a leading + and blanks or dashes'
                           ' between them allowed), got %s.' % (label, _json(caller_id)))
         elif not caller_id and boolean(require_caller_id, strict=False):
@@ -456,9 +477,52 @@ def ppp_server_errors(values):
     return errors
 
 
+# A server role variable in the value of a step role variable (roles/server/vars/main.yml).
+SERVER_VARIABLE = re.compile(r'\bserver_[a-z_]+')
+# What a step role's message adds for a user of the server role, "mgetty_callback_only (server_callback_only
+# with the server role)": once the message names the server's variable, that is said already.
+SERVER_HINT = re.compile(r' \((?:server_[a-z_]+(?:, | and | or )?)+(?: with the server role)?\)')
+
+# Step role variables the server role computes from its own (callback_ports: server_ports' devices),
+# whose problems the checks of the server variable report already.
+SERVER_DERIVED = ('callback_ports ',)
+
+
+def _server_names(step_variables):
+    """The server variable each step role variable is set from, by the step variable's name: the values
+    of roles/server/vars/main.yml that name one server variable."""
+    names = {}
+    for step, value in (step_variables or {}).items():
+        found = sorted(set(SERVER_VARIABLE.findall(to_text(value)))) if isinstance(value, string_types) else []
+        if not to_text(step).startswith('_') and len(found) == 1:
+            names[to_text(step)] = found[0]
+    return names
+
+
+def step_errors(messages, step_variables):
+    """The step roles' messages as the user of the server role reads them: each step role variable that
+    the server role sets from one of its own is named by that one (callback_users[0] becomes
+    server_callback_users[0]), and a message that an earlier one already said (a port's device checked
+    by three roles) is left out."""
+    names = _server_names(step_variables)
+    pattern = re.compile(r'(?<![A-Za-z0-9_])(%s)(?![A-Za-z0-9_])'
+                         % '|'.join(re.escape(name) for name in sorted(names, key=len, reverse=True))) if names else None
+    renamed = []
+    for message in messages or []:
+        message = to_text(message)
+        if message.startswith(SERVER_DERIVED):
+            continue
+        if pattern is not None:
+            message = SERVER_HINT.sub('', pattern.sub(lambda match: names[match.group(1)], message))
+        if message not in renamed:
+            renamed.append(message)
+    return renamed
+
+
 def server_errors(values):
-    """What spans several roles."""
-    errors = []
+    """What spans several roles, after the step roles' own problems (_step_errors, named by the server's
+    variables: _step_variables is roles/server/vars/main.yml), so that one failure reports them all."""
+    errors = step_errors(values.get('_step_errors'), values.get('_step_variables'))
     ports = [port for i, port in _items(values, 'server_ports')]
     callback_users = [user for i, user in _items(values, 'server_callback_users')]
     devices = [port.get('device', '') for port in ports]
@@ -519,7 +583,9 @@ def caller_kits_errors(values):
             if message.startswith(ppp + ' ') or message.startswith(ppp + '[') or message.startswith(ppp + ':'):
                 errors.append(server + message[len(ppp):])
     number = values.get('caller_kits_server_number')
-    if not _matches(DIAL_NUMBER, number):
+    if _read_as_number(number):
+        errors.append(_quote_it('caller_kits_server_number', 'caller_kits_server_number', number))
+    elif not _matches(DIAL_NUMBER, number):
         errors.append('caller_kits_server_number must be the number the callers dial to reach this server, a quoted'
                       ' string of digits and dial modifiers (0-9 , W P T * #), got %s.' % _json(number))
     directory = values.get('caller_kits_dir')
@@ -562,7 +628,9 @@ def client_errors(values):
     """The caller's side: the number, names and password follow the server roles' rules."""
     errors = []
     number = values.get('client_server_number')
-    if not _matches(DIAL_NUMBER, number):
+    if _read_as_number(number):
+        errors.append(_quote_it('client_server_number', 'client_server_number', number))
+    elif not _matches(DIAL_NUMBER, number):
         errors.append('client_server_number must be a quoted string of digits and dial modifiers (0-9 , W P T * #),'
                       ' the characters a server accepts in callback_users numbers, got %s.' % _json(number))
     if not _matches(CLIENT_PEER_NAME, values.get('client_peer_name')):

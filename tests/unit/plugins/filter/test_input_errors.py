@@ -99,7 +99,7 @@ BAD = [
     ('callback', {'callback_users__0': {'name': '/AutoPPP/'}}, ['callback_users[0]', 'name']),
     ('callback', {'callback_users__0': {'number': '12a456'}}, ['callback_users[0]', 'number', '"12a456"']),
     ('callback', {'callback_users__0': {'number': '123456\nATZ'}}, ['callback_users[0]', 'number']),
-    ('callback', {'callback_users__0': {'number': 123456}}, ['callback_users[0]', 'quoted string']),
+    ('callback', {'callback_users__0': {'number': 123456}}, ['callback_users[0]', 'read by YAML as a number', 'quote it']),
     ('callback', {'callback_users__0': {'number': ''}}, ['callback_users[0]', 'number']),
     ('callback', {'callback_users__0': {'lines': ['/dev/ttyS1']}}, ['callback_users[0]', 'lines']),
     ('callback', {'callback_users': [{'name': 'a', 'number': '1'}, {'name': 'b', 'number': '2'},

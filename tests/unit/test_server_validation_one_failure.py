@@ -1,0 +1,73 @@
+"""The server role's checks report every step role's problems in one failure, each naming the server_*
+variable the user set, and a number that YAML read as a number says to quote it. ansible-playbook runs
+the checks (tasks_from: validate, check mode: nothing written) on this machine, from an inventory
+written as a user writes it (number: 0123456 unquoted)."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+PLAY = [{
+    'name': 'The server role checks',
+    'hosts': 'callback_servers',
+    'gather_facts': False,
+    'tasks': [{'name': 'Run the server checks',
+               'ansible.builtin.import_role': {'name': 'dialin.callback.server', 'tasks_from': 'validate'}}],
+}]
+# A bad callback number (the callback role's check) and a bad PPP address (the ppp_server role's),
+# each of which alone stopped the run at its own step, naming the step role's variable.
+INVENTORY = '''
+callback_servers:
+  hosts:
+    localhost:
+      ansible_connection: local
+      ansible_python_interpreter: %s
+      server_ports: [{device: ttyS1, local_ip: 192.168.1.1, remote_ip: 192.168.1.2}]
+      server_callback_users:
+        - {name: call, number: 0123456}
+      server_ppp_users:
+        - {name: pppuser, password: unit-secret-1, addresses: [10.0.0.300]}
+      server_lan_interfaces: [eth0]
+      server_mgetty_respawn: none
+      server_kernel_ppp_required: false
+      server_verify_ports: false
+'''
+
+
+def collections_path():
+    """The folder above ansible_collections/dialin/callback on sys.path (tests/unit/conftest.py)."""
+    for entry in sys.path:
+        if os.path.isdir(os.path.join(entry, 'ansible_collections', 'dialin', 'callback', 'roles', 'server')):
+            return entry
+    raise AssertionError('the collection is not on sys.path')
+
+
+def test_the_server_role_reports_every_step_problem_once_naming_the_server_variables(tmp_path):
+    (tmp_path / 'inventory.yml').write_text(INVENTORY % json.dumps(sys.executable))
+    (tmp_path / 'play.yml').write_text(yaml.safe_dump(PLAY))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-tmp'), ANSIBLE_REMOTE_TEMP=str(tmp_path / 'ansible-tmp'))
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'inventory.yml', 'play.yml',
+               '--check']
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False,
+                         cwd=str(tmp_path))
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    # One failure, at the server role's last check, after every step role's check ran.
+    assert re.search(r'localhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1\s', run.stdout), output
+    failures = re.findall(r'TASK \[([^\]]+)\] \*+\n(?:(?!TASK \[).)*?fatal: \[localhost\]: FAILED! => (\{.*\})', run.stdout,
+                          re.S)
+    assert [task for task, result in failures] == [
+        "dialin.callback.server : Check what spans several steps, and stop on every step's problems at once"], output
+    for role in ('modem', 'ppp_server', 'ip_forward', 'mgetty', 'callback'):
+        assert 'TASK [dialin.callback.%s : Validate ' % role in run.stdout, (role, output)
+    message = json.loads(failures[0][1])['msg']
+    assert message == (
+        'server_ppp_users[0] ("pppuser"): addresses must be IPv4 addresses or * (got ["10.0.0.300"]).'
+        ' server_callback_users[0] ("call"): number 42798 was read by YAML as a number (a leading 0 is octal in'
+        ' YAML 1.1, and leading zeros and a leading + are lost): quote it as written, e.g. number: "42798", or'
+        ' number: "0123456" if you wrote 0123456.'), message
