@@ -22,6 +22,7 @@ Environment:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -658,6 +659,22 @@ def start_modem_with(ctr: Container, lines: list[str], *options: str) -> None:
     )
     paths = " ".join(f"test -e {shlex.quote(spec.rpartition('=')[0])} &&" for spec in lines)
     ctr.sh(f"for i in $(seq 150); do test -e /run/modememu/ready && {paths} exit 0; sleep 0.2; done; exit 1")
+
+
+@contextlib.contextmanager
+def modem_lines(host: Host, lines: list[str], cleanup: str | None = None):
+    """The test modem with these lines for a block of tests (``start_modem_with``); afterwards
+    ``cleanup`` (a shell command) runs, the usual two lines come back and the host's state is unknown."""
+    ctr = host.ctr
+    start_modem_with(ctr, lines)
+    try:
+        yield ctr
+    finally:
+        if cleanup:
+            ctr.sh(cleanup, check=False)
+        ctr.stop_modem()
+        ctr.start_modem()
+        host.state = None
 
 
 def modem_events(ctr: Container, since: float = 0.0) -> list[dict]:

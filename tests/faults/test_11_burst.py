@@ -29,7 +29,7 @@ import time
 
 import pytest
 
-from conftest import CONFIGS, TEST_LIB, base_vars, config_a, modem_events, start_modem_with
+from conftest import CONFIGS, TEST_LIB, base_vars, config_a, modem_events, modem_lines
 from test_9_budgets import AFTER_CALLBACK, ATTACKER_LINE, SERVER, UNKNOWN, dials_since, fresh_line, logs, probe
 
 ATTACKER = "200"
@@ -104,15 +104,8 @@ def gate_log(ctr, since: float) -> list[str]:
 
 @pytest.fixture(scope="module")
 def lines(host):
-    ctr = host.ctr
-    start_modem_with(ctr, LINES)
-    try:
+    with modem_lines(host, LINES, cleanup=RESET) as ctr:
         yield ctr
-    finally:
-        ctr.sh(RESET, check=False)
-        ctr.stop_modem()
-        ctr.start_modem()
-        host.state = None
 
 
 def test_a_burst_across_pseudo_logins_stops_at_the_server_budget(host, lines):

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import CONFIGS, TEST_LIB, base_vars, config_a, modem_events, start_modem_with
+from conftest import CONFIGS, TEST_LIB, base_vars, config_a, modem_events, modem_lines
 
 SERVER, ATTACKER, USER = "100", "200", "300"
 ATTACKER_LINE, USER_LINE = "/run/modememu/caller", "/run/modememu/user"
@@ -108,14 +108,8 @@ def dials_since(ctr, since: float) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def lines(host):
-    ctr = host.ctr
-    start_modem_with(ctr, LINES)
-    try:
+    with modem_lines(host, LINES) as ctr:
         yield ctr
-    finally:
-        ctr.stop_modem()
-        ctr.start_modem()
-        host.state = None
 
 
 def test_a_spent_pseudo_login_is_refused_exactly_as_an_unknown_name(host, lines):

@@ -330,7 +330,7 @@ class Line:
         if self.session is None:
             return False
         # The open makes the tty the session's controlling tty a moment after the slave is open.
-        for _ in range(20):
+        for _attempt in range(20):
             if not self.slave_is_open():
                 return False
             sid = self.slave_session()

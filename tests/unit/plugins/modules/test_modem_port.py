@@ -164,8 +164,7 @@ def test_probe_commands_are_answered_in_order_under_the_lock(run_module, modem, 
 
 @pytest.mark.parametrize('command', ['ATD123', 'ATA', 'ATH0', 'ATZ', 'AT&F', 'AT&W', 'ATO', 'ATI0DT5', 'at&w1',
                                      'AT+FCLASS=1', 'AT I', 'ATI\r', 'AT&V\nATD1', 'I3', ''])
-def test_a_command_that_changes_the_modem_is_refused_before_the_line_is_touched(run_module, modem, tmp_path,
-                                                                                 command):
+def test_a_changing_command_is_refused_before_the_line_is_touched(run_module, modem, tmp_path, command):
     name, responder = modem
     res = run(run_module, path=name, probe=True, timeout=3, lock_dir=str(tmp_path), commands=['AT&V', command])
     assert res.failed and res['msg'].startswith('commands: %r ' % command), res
