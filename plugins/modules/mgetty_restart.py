@@ -89,9 +89,21 @@ options:
     type: int
     default: 10
   exit_timeout:
-    description: Seconds to wait for a signalled mgetty to exit.
+    description: Seconds to wait for a signalled mgetty to exit (and for a callback ended on a removed port).
     type: int
     default: 10
+  removed_ports:
+    description:
+      - Lines no longer served (the role has stopped their mgetty). A pending C(callback) that can dial
+        out only on these lines (its C(-l) list, or mgetty's C(DEVICE) of the call) is ended with
+        C(SIGTERM), after the same check of its start time and command line as before any signal
+        (C(SIGKILL) after O(exit_timeout)). A callback that may also dial on a line still served, or on
+        any line (C(callback.config)'s C(dialout-devices)), is left alone.
+      - These lines are not restarted; list them here, not in O(ports).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.1.0
 notes:
   - A deferred line reports C(changed) (the new configuration is written, not yet in force there).
   - With sysvinit, init starts the next mgetty at once; with systemd after the unit's C(RestartSec).
@@ -133,6 +145,20 @@ deferred:
       description: The process holding the line (the lock's PID, or a pending callback's), else null.
       type: int
   sample: [{port: ttyS1, pid: 812, reason: "a caller is at mgetty's login prompt (mgetty PID 812)"}]
+stopped_callbacks:
+  description: The pending callbacks ended because every line they could dial on is in O(removed_ports) (in check mode, would be).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pid:
+      description: The callback process.
+      type: int
+    lines:
+      description: The lines it could dial on.
+      type: list
+      elements: str
+  sample: [{pid: 1377, lines: [ttyS2]}]
 current:
   description: Lines whose mgetty started after the configuration changed, or that run no mgetty now (it reads the configuration when it starts).
   returned: always
@@ -331,13 +357,14 @@ class Proc(object):
         return self._btime + float(ticks) / os.sysconf('SC_CLK_TCK')
 
     def callbacks(self):
-        """Running callback processes: dicts(pid, lines)."""
+        """Running callback processes: dicts(pid, lines, start, argv)."""
         found = []
         for name in os.listdir(self.root):
             if not name.isdigit() or self.comm(int(name)) != 'callback':
                 continue
             pid = int(name)
             try:
+                start = self.start_ticks(pid)
                 argv = [to_native(a, errors='surrogate_or_replace') for a in self._read(pid, 'cmdline').split(b'\0')[:-1]]
                 env = {}
                 for item in self._read(pid, 'environ').split(b'\0'):
@@ -346,8 +373,20 @@ class Proc(object):
                         env[key] = value
             except (IOError, OSError):
                 continue  # it ended meanwhile
-            found.append(dict(pid=pid, lines=callback_lines(argv, env)))
+            if start is None or self.start_ticks(pid) != start:
+                continue
+            found.append(dict(pid=pid, lines=callback_lines(argv, env), start=start, argv=argv))
         return found
+
+    def is_same_callback(self, chosen):
+        """The PID still names the callback chosen: same start time and command line."""
+        pid = chosen['pid']
+        try:
+            argv = [to_native(a, errors='surrogate_or_replace') for a in self._read(pid, 'cmdline').split(b'\0')[:-1]]
+        except (IOError, OSError):
+            return False
+        return (not self.gone(pid) and self.comm(pid) == 'callback' and argv == chosen['argv']
+                and self.start_ticks(pid) == chosen['start'])
 
 
 def read_pid_file(path):
@@ -487,6 +526,26 @@ class LineRestart(object):
         return ('restarted', 'mgetty PID %d was idle and exited on SIGUSR2' % pid, pid)
 
 
+def stop_callbacks(module, proc, removed_ports):
+    """End the pending callbacks that can dial only on removed_ports; dicts(pid, lines)."""
+    removed = set(removed_ports)
+    stopped = []
+    for cb in proc.callbacks():
+        if cb['lines'] is None or not set(cb['lines']) <= removed:
+            continue
+        if not module.check_mode:
+            if not signal_process(cb['pid'], signal.SIGTERM, lambda: proc.is_same_callback(cb)):
+                continue
+            deadline = time.monotonic() + module.params['exit_timeout']
+            while proc.is_same_callback(cb):
+                if time.monotonic() > deadline:
+                    signal_process(cb['pid'], signal.SIGKILL, lambda: proc.is_same_callback(cb))
+                    break
+                time.sleep(0.05)
+        stopped.append(dict(pid=cb['pid'], lines=cb['lines']))
+    return stopped
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -497,14 +556,21 @@ def main():
             utmp=dict(type='path', default='/run/utmp'),
             settle_timeout=dict(type='int', default=10),
             exit_timeout=dict(type='int', default=10),
+            removed_ports=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
-    for port in module.params['ports']:
-        if not port or '/' in port or port.startswith('.'):
-            module.fail_json(msg='ports: %r is not a device name without /dev/ (such as ttyS1)' % port)
-    restart = LineRestart(module, Proc())
-    result = dict(changed=False, restarted=[], deferred=[], current=[], removed_pid_files=[])
+    for option in ('ports', 'removed_ports'):
+        for port in module.params[option]:
+            if not port or '/' in port or port.startswith('.'):
+                module.fail_json(msg='%s: %r is not a device name without /dev/ (such as ttyS1)' % (option, port))
+    proc = Proc()
+    restart = LineRestart(module, proc)
+    result = dict(changed=False, restarted=[], deferred=[], current=[], removed_pid_files=[], stopped_callbacks=[])
+    try:
+        result['stopped_callbacks'] = stop_callbacks(module, proc, module.params['removed_ports'])
+    except (IOError, OSError) as e:
+        module.fail_json(msg='removed_ports: %s' % to_native(e), **result)
     for port in module.params['ports']:
         try:
             outcome, reason, pid = restart.run(port)
@@ -516,7 +582,8 @@ def main():
         else:
             result[outcome].append(port)
     result['removed_pid_files'] = restart.removed_pid_files
-    result['changed'] = bool(result['restarted'] or result['deferred'] or result['removed_pid_files'])
+    result['changed'] = bool(result['restarted'] or result['deferred'] or result['removed_pid_files']
+                             or result['stopped_callbacks'])
     module.exit_json(**result)
 
 

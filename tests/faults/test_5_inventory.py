@@ -35,6 +35,18 @@ def wait_active(ctr, timeout: float = 30) -> str:
     return state
 
 
+PENDING_CALLBACK = "import ctypes, time; ctypes.CDLL(None).prctl(15, b'callback', 0, 0, 0); time.sleep(3600)"
+
+
+def start_pending_callback(ctr, lines: str) -> int:
+    """A process named callback whose command line has ``-l lines`` and a number; its PID."""
+    out = ctr.sh(f"setsid -f python3 -c {shlex.quote(PENDING_CALLBACK)} -l {lines} 0W5551234 </dev/null >/dev/null 2>&1; "
+                 f"sleep 0.5; pgrep -n -x callback").stdout.split()
+    assert out and out[-1].isdigit(), out
+    assert f"-l\0{lines}\0" in ctr.sh(f"cat /proc/{out[-1]}/cmdline").stdout
+    return int(out[-1])
+
+
 def test_a_removed_port_stops_answering(host):
     host.ensure("A")
     ctr = host.ctr
@@ -47,8 +59,17 @@ def test_a_removed_port_stops_answering(host):
     # mgetty writes its PID file when it starts, and a signal that ends it leaves the file.
     pid_file = ctr.sh("cat /run/mgetty.pid.ttyS1", check=False).stdout.strip()
     assert pid_file.isdigit(), "the mgetty on ttyS1 wrote no PID file"
+    # Two pending callbacks (processes named callback, waiting as callback -d does, with callback's
+    # -l list): one that can dial back only on ttyS1, one that may also dial on another line.
+    only_here = start_pending_callback(ctr, "ttyS1")
+    also_elsewhere = start_pending_callback(ctr, "ttyS1:ttyS2")
 
     host.converge("no-port")
+    assert ctr.sh(f"test -d /proc/{only_here}", check=False).returncode == 1, (
+        "the pending callback that could dial back only on the removed port still runs")
+    assert ctr.sh(f"test -d /proc/{also_elsewhere}", check=False).returncode == 0, (
+        "a pending callback that may dial on another line was ended")
+    ctr.sh(f"kill {also_elsewhere}", check=False)
     assert ctr.sh(f"systemctl is-enabled {UNIT}", check=False).stdout.strip() == "disabled"
     assert ctr.sh(f"systemctl is-active {UNIT}", check=False).stdout.strip() == "inactive"
     assert ctr.sh("pgrep -f 'mgetty ttyS1'", check=False).returncode == 1, "an mgetty still runs on ttyS1"

@@ -409,3 +409,68 @@ def test_a_reused_pid_is_not_signalled():
     assert res['outcome'][0] == 'current' and 'ended before the signal' in res['outcome'][1], res
     assert res['second_alive'], 'the process that took the PID was signalled: %r' % res
     assert res['control'][0] == 'restarted' and res['third_status'] == 0, res
+
+
+# A stand-in for a pending callback: a Python process named "callback" whose command line carries
+# callback's -l list (python's -c takes the script, the rest are callback's options); with "ignore"
+# it ignores SIGTERM.
+CALLBACK_STANDIN = r'''
+import ctypes, signal, sys, time
+ctypes.CDLL(None).prctl(15, b"callback", 0, 0, 0)
+if "ignore" in sys.argv:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("ready", flush=True)
+while True:
+    time.sleep(1)
+'''
+
+
+def start_callback(*options):
+    proc = subprocess.Popen([sys.executable, '-c', CALLBACK_STANDIN] + list(options), stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == 'ready'
+    return proc
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_a_callback_that_can_dial_only_on_removed_ports_is_ended(check_mode):
+    removed_only = start_callback('-l', 'ttyS9:ttyS8', '0W5551234')
+    also_served = start_callback('-l', 'ttyS9:ttyS1', '0W5551234')
+    any_line = start_callback('0W5551234')
+    try:
+        module = FakeModule(dict(removed_ports=['ttyS9', 'ttyS8'], exit_timeout=5), check_mode)
+        stopped = mr.stop_callbacks(module, OwnProc(), module.params['removed_ports'])
+        assert stopped == [dict(pid=removed_only.pid, lines=['ttyS8', 'ttyS9'])]
+        if check_mode:
+            time.sleep(0.2)
+            assert removed_only.poll() is None
+        else:
+            assert removed_only.wait(timeout=5) == -signal.SIGTERM
+        assert also_served.poll() is None and any_line.poll() is None
+    finally:
+        for p in (removed_only, also_served, any_line):
+            p.kill()
+            p.wait()
+
+
+def test_a_callback_that_ignores_sigterm_is_killed_after_the_exit_timeout():
+    stubborn = start_callback('ignore', '-l', 'ttyS9', '0W5551234')
+    try:
+        module = FakeModule(dict(removed_ports=['ttyS9'], exit_timeout=1))
+        assert mr.stop_callbacks(module, OwnProc(), ['ttyS9']) == [dict(pid=stubborn.pid, lines=['ttyS9'])]
+        assert stubborn.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        stubborn.kill()
+        stubborn.wait()
+
+
+def test_a_callback_whose_pid_was_reused_is_not_signalled():
+    first = start_callback('-l', 'ttyS9', '0W5551234')
+    proc = OwnProc()
+    chosen = [cb for cb in proc.callbacks() if cb['pid'] == first.pid][0]
+    assert proc.is_same_callback(chosen)
+    # The same PID with another start time or command line is another process.
+    assert not proc.is_same_callback(dict(chosen, start=chosen['start'] - 1))
+    assert not proc.is_same_callback(dict(chosen, argv=chosen['argv'] + ['x']))
+    first.kill()
+    first.wait()
+    assert not proc.is_same_callback(chosen)
