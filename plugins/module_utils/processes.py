@@ -201,3 +201,43 @@ def signal_process(pid, signum, still_same):
     finally:
         if pidfd is not None:
             os.close(pidfd)
+
+
+# The programs that hold a dial-in line's UUCP lock in its own service (mgetty 1.2.1 hands the line,
+# with its PID and lock, to login, pppd or what login.config runs; callback locks it to dial out).
+LINE_PROGRAMS = ('mgetty', 'callback', 'login', 'pppd')
+
+
+def session_leader_on(procs, pid, dev):
+    """The process leads the session whose controlling terminal is dev: mgetty itself or the program it
+    executed in its place (login, pppd, what login.config runs), which keeps mgetty's PID and its lock."""
+    try:
+        with open(os.path.join(procs.proc_dir, str(pid), 'stat'), 'rb') as f:
+            data = f.read()
+        session = int(data[data.rindex(b')') + 2:].split()[3])
+    except (IOError, OSError, ValueError, IndexError):
+        return False
+    return session == pid and procs.uses_line(pid, dev)
+
+
+def lock_owner(procs, pid, line, dev=None):
+    """Whether the lock holder pid works for the line: the line's mgetty, a callback for it, login or
+    pppd on it, or what mgetty executed on it. Anything else is a foreign lock (/run/lock is
+    world-writable: any local user can put a live PID in LCK..<tty> and keep the service off the line).
+    dev: the line's device path (default /dev/<line>)."""
+    dev = dev or '/dev/' + line
+    proc = procs.procs.get(pid)
+    if proc is None:
+        return False
+    # util-linux's login sets its title to one string, "login -- pppuser": the program is its first word.
+    name = proc['name'].split(' ', 1)[0]
+    if name == 'mgetty':
+        return proc['argv'][-1] in (line, dev, '/dev/' + line)
+    if name == 'callback':
+        return procs.environ(pid).get('DEVICE') in (line, dev, '/dev/' + line) or procs.uses_line(pid, dev)
+    if name in LINE_PROGRAMS:
+        # util-linux's login (Debian 13) gives up the terminal in the process that holds mgetty's PID
+        # and lock, and waits for its child, the session, which has the line.
+        return procs.uses_line(pid, dev) or any(
+            procs.ppid(child) == pid and procs.uses_line(child, dev) for child in procs.procs)
+    return session_leader_on(procs, pid, dev)

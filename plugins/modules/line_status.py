@@ -327,14 +327,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dialin.callback.plugins.module_utils import call_accounting
 from ansible_collections.dialin.callback.plugins.module_utils import mgetty_log
 from ansible_collections.dialin.callback.plugins.module_utils import pppd_syslog
-from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes
+from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes, lock_owner
 from ansible_collections.dialin.callback.plugins.module_utils import utmp as utmp_file
 
 STATES = ('no_mgetty', 'initializing', 'idle', 'ringing', 'login_prompt', 'login', 'waiting_for_callback',
           'calling_back', 'ppp_up', 'modem_not_answering', 'foreign_lock')
 # The programs that take a line's UUCP lock in the dial-in service's own name (login and pppd: in the
 # process mgetty executed, or pppd's own lock when it opens the line).
-LINE_PROGRAMS = ('mgetty', 'callback', 'login', 'pppd')
 
 
 def parse_since(value, now):
@@ -372,40 +371,6 @@ def resolve_port(port, link_dir):
     if os.path.islink(link):
         return name, os.path.basename(os.path.realpath(link))
     return name, name
-
-
-def session_leader_on(procs, pid, dev):
-    """The process leads the session whose controlling terminal is dev: mgetty itself or the program it
-    executed in its place (login, pppd, what login.config runs), which keeps mgetty's PID and its lock."""
-    try:
-        with open(os.path.join(procs.proc_dir, str(pid), 'stat'), 'rb') as f:
-            data = f.read()
-        session = int(data[data.rindex(b')') + 2:].split()[3])
-    except (IOError, OSError, ValueError, IndexError):
-        return False
-    return session == pid and procs.uses_line(pid, dev)
-
-
-def lock_owner(procs, pid, line):
-    """Whether the lock holder pid works for the line: the line's mgetty, a callback for it, login or
-    pppd on it, or what mgetty executed on it. Anything else is a foreign lock (/run/lock is
-    world-writable: any local user can put a live PID in LCK..<tty> and keep the service off the line)."""
-    dev = '/dev/' + line
-    proc = procs.procs.get(pid)
-    if proc is None:
-        return False
-    # util-linux's login sets its title to one string, "login -- pppuser": the program is its first word.
-    name = proc['name'].split(' ', 1)[0]
-    if name == 'mgetty':
-        return proc['argv'][-1] in (line, dev)
-    if name == 'callback':
-        return procs.environ(pid).get('DEVICE') in (line, dev) or procs.uses_line(pid, dev)
-    if name in LINE_PROGRAMS:
-        # util-linux's login (Debian 13) gives up the terminal in the process that holds mgetty's PID
-        # and lock, and waits for its child, the session, which has the line.
-        return procs.uses_line(pid, dev) or any(
-            procs.ppid(child) == pid and procs.uses_line(child, dev) for child in procs.procs)
-    return session_leader_on(procs, pid, dev)
 
 
 def user_name(uid):

@@ -92,6 +92,20 @@ options:
     description: Seconds to wait for a signalled mgetty to exit (and for a callback ended on a removed port).
     type: int
     default: 10
+  foreign_lock_timeout:
+    description:
+      - "Seconds to wait for a foreign lock to go before the task fails, naming it. A lock is foreign when
+        its live holder is not the line's mgetty, a callback for the line, nor login, pppd or what mgetty
+        executed on the line (C(/run/lock) is world-writable: any local user can keep the service off a
+        line with a lock of their own). mgetty cannot answer calls on the line while it stays."
+    type: int
+    default: 30
+    version_added: 0.1.0
+  dev_dir:
+    description: Where the lines' device files are (tests lay out one of their own).
+    type: path
+    default: /dev
+    version_added: 0.1.0
   removed_ports:
     description:
       - Lines no longer served (the role has stopped their mgetty). A pending C(callback) that can dial
@@ -105,6 +119,7 @@ options:
     default: []
     version_added: 0.1.0
 notes:
+  - A line with a foreign lock fails the task after O(foreign_lock_timeout), once every other line was handled.
   - A deferred line reports C(changed) (the new configuration is written, not yet in force there).
   - With sysvinit, init starts the next mgetty at once; with systemd after the unit's C(RestartSec).
 '''
@@ -175,6 +190,7 @@ removed_pid_files:
 
 import errno
 import os
+import pwd
 import signal
 import struct
 import time
@@ -182,7 +198,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dialin.callback.plugins.module_utils.processes import signal_process
+from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes, lock_owner, signal_process
 from ansible_collections.dialin.callback.plugins.module_utils.uucp_lock import (
     lock_path, pid_alive, read_lock_pid, release_lock, take_lock)
 
@@ -484,6 +500,7 @@ class LineRestart(object):
             return ('current', 'mgetty PID %d started after the configuration changed' % file_pid, file_pid)
         path = lock_path(self.p['lock_dir'], port)
         deadline = time.monotonic() + self.p['settle_timeout']
+        foreign_deadline = None
         while True:
             if self.module.check_mode:
                 holder = self.holder(path)
@@ -498,9 +515,33 @@ class LineRestart(object):
             finally:
                 if holder is None and not self.module.check_mode:
                     release_lock(path)
+            if why[0] == 'session' and self.foreign(port, holder):
+                if foreign_deadline is None:
+                    foreign_deadline = time.monotonic() + self.p['foreign_lock_timeout']
+                if time.monotonic() > foreign_deadline:
+                    return ('foreign', self.foreign_reason(port, holder, path), holder['pid'])
+                time.sleep(0.5)
+                continue
             if why[0] != 'settling' or time.monotonic() > deadline:
                 return ('deferred', why[1], why[2])
             time.sleep(0.5)
+
+    def foreign(self, port, holder):
+        """The lock's live holder does not work for the line (module_utils.processes.lock_owner)."""
+        procs = Processes(self.proc.root)
+        return not lock_owner(procs, holder['pid'], port, dev=os.path.join(self.p['dev_dir'], port))
+
+    def foreign_reason(self, port, holder, path):
+        procs = Processes(self.proc.root)
+        uid = procs.real_uid(holder['pid'])
+        try:
+            user = pwd.getpwuid(uid).pw_name if uid is not None else 'unknown'
+        except KeyError:
+            user = str(uid)
+        return ('%s is held by PID %d (%s, user %s), not by mgetty, callback, login or pppd on %s, for %d s'
+                ' (foreign_lock_timeout): mgetty cannot answer calls on the line while it stays; end that'
+                ' process or remove the lock file' % (path, holder['pid'], holder['comm'] or 'unknown program',
+                                                      user, port, self.p['foreign_lock_timeout']))
 
     def signal(self, port, mgetty, pid_file):
         """Called holding the line's lock: end its idle mgetty (dict pid, start, as read from its PID file)."""
@@ -557,6 +598,8 @@ def main():
             settle_timeout=dict(type='int', default=10),
             exit_timeout=dict(type='int', default=10),
             removed_ports=dict(type='list', elements='str', default=[]),
+            foreign_lock_timeout=dict(type='int', default=30),
+            dev_dir=dict(type='path', default='/dev'),
         ),
         supports_check_mode=True,
     )
@@ -571,19 +614,24 @@ def main():
         result['stopped_callbacks'] = stop_callbacks(module, proc, module.params['removed_ports'])
     except (IOError, OSError) as e:
         module.fail_json(msg='removed_ports: %s' % to_native(e), **result)
+    foreign = []
     for port in module.params['ports']:
         try:
             outcome, reason, pid = restart.run(port)
         except (IOError, OSError) as e:
             result['removed_pid_files'] = restart.removed_pid_files
             module.fail_json(msg='%s: %s' % (port, to_native(e)), **result)
-        if outcome == 'deferred':
+        if outcome in ('deferred', 'foreign'):
             result['deferred'].append(dict(port=port, reason=reason, pid=pid))
+            if outcome == 'foreign':
+                foreign.append('%s: %s' % (port, reason))
         else:
             result[outcome].append(port)
     result['removed_pid_files'] = restart.removed_pid_files
     result['changed'] = bool(result['restarted'] or result['deferred'] or result['removed_pid_files']
                              or result['stopped_callbacks'])
+    if foreign:
+        module.fail_json(msg='; '.join(foreign), **result)
     module.exit_json(**result)
 
 

@@ -10,6 +10,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import os
+import pwd
 import signal
 import struct
 import subprocess
@@ -101,7 +102,8 @@ def test_reasons_name_the_process_and_the_user():
 
 class FakeModule(object):
     def __init__(self, params, check_mode=False):
-        self.params = dict(dict(configs=[], settle_timeout=1, exit_timeout=5), **params)
+        self.params = dict(dict(configs=[], settle_timeout=1, exit_timeout=5, foreign_lock_timeout=1,
+                                dev_dir='/dev'), **params)
         self.check_mode = check_mode
         self.warnings = []
 
@@ -212,13 +214,25 @@ def test_check_mode_reports_a_stale_pid_file_and_keeps_it(dirs):
     assert (dirs / 'run' / 'mgetty.pid.ttyS1').read_text() == '%d\n' % dead.pid
 
 
-def test_a_line_locked_by_another_process_is_deferred_and_its_lock_kept(dirs):
+@pytest.fixture
+def line(dirs):
+    """The line ttyS1 of dev_dir: a link to a pty (its slave end, open here as the caller's side)."""
+    master, slave = os.openpty()
+    (dirs / 'dev').mkdir()
+    os.symlink(os.ttyname(slave), str(dirs / 'dev' / 'ttyS1'))
+    yield slave
+    os.close(master)
+    os.close(slave)
+
+
+def test_a_line_locked_by_a_session_on_it_is_deferred_and_its_lock_kept(dirs, line):
     proc = start_standin(dirs)
-    session = start_program('sleep', '30')
+    # A session leader with the line as its standard input, as what mgetty executed in a call is.
+    session = subprocess.Popen(['sleep', '30'], stdin=line, start_new_session=True)
     lock = dirs / 'lock' / 'LCK..ttyS1'
     lock.write_bytes(uucp_lock.lock_contents(session.pid))
     try:
-        r, module = restart(dirs)
+        r, module = restart(dirs, dev_dir=str(dirs / 'dev'))
         outcome = r.run('ttyS1')
         assert outcome == ('deferred', 'a call is in progress (sleep PID %d holds the line)' % session.pid, session.pid)
         assert proc.poll() is None, 'the mgetty of a busy line was signalled'
@@ -227,6 +241,47 @@ def test_a_line_locked_by_another_process_is_deferred_and_its_lock_kept(dirs):
         for p in (proc, session):
             p.kill()
             p.wait()
+
+
+def test_a_foreign_lock_fails_the_line_after_the_timeout_naming_its_holder(dirs, line):
+    """A live process that is not on the line holds its lock (any local user can write one in
+    /run/lock): not a call to wait for. After foreign_lock_timeout the line fails, naming the holder;
+    its lock and the line's mgetty are left alone."""
+    proc = start_standin(dirs)
+    squatter = start_program('sleep', '30')
+    lock = dirs / 'lock' / 'LCK..ttyS1'
+    lock.write_bytes(uucp_lock.lock_contents(squatter.pid))
+    try:
+        r, module = restart(dirs, dev_dir=str(dirs / 'dev'), foreign_lock_timeout=1)
+        started = time.monotonic()
+        outcome, reason, pid = r.run('ttyS1')
+        assert time.monotonic() - started >= 1
+        assert (outcome, pid) == ('foreign', squatter.pid), reason
+        assert reason.startswith('%s is held by PID %d (sleep, user %s), not by mgetty, callback, login or pppd on ttyS1'
+                                 % (lock, squatter.pid, pwd.getpwuid(os.getuid()).pw_name)), reason
+        assert proc.poll() is None, 'the mgetty of a line with a foreign lock was signalled'
+        assert lock.read_bytes() == uucp_lock.lock_contents(squatter.pid)
+    finally:
+        for p in (proc, squatter):
+            p.kill()
+            p.wait()
+
+
+def test_a_foreign_lock_that_goes_within_the_timeout_lets_the_idle_mgetty_restart(dirs, line):
+    proc = start_standin(dirs)
+    # A sleep that init reaps when it ends (its parent shell is gone): not this test's zombie.
+    squatter = int(subprocess.run(['sh', '-c', 'sleep 1 >/dev/null 2>&1 & echo $!'], capture_output=True, text=True,
+                                  check=True).stdout)
+    lock = dirs / 'lock' / 'LCK..ttyS1'
+    lock.write_bytes(uucp_lock.lock_contents(squatter))
+    try:
+        r, module = restart(dirs, dev_dir=str(dirs / 'dev'), foreign_lock_timeout=10)
+        outcome = r.run('ttyS1')
+        assert outcome[0] == 'restarted', outcome
+        assert proc.wait(timeout=5) == 0
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_a_stale_lock_is_removed_and_the_idle_mgetty_restarted(dirs):
