@@ -1,20 +1,13 @@
 """The server role warns when the inventory sets a step role's variable that roles/server/vars/main.yml
 sets from the server's own (role variables outrank the inventory, so that value is never used).
 ansible-playbook runs the server role's checks (tasks_from: validate, check mode) on this machine."""
-import os
 import re
-import subprocess
 import sys
 
 import yaml
 
-PLAY = [{
-    'name': 'The server role checks',
-    'hosts': 'callback_servers',
-    'gather_facts': False,
-    'tasks': [{'name': 'Run the server checks',
-               'ansible.builtin.import_role': {'name': 'dialin.callback.server', 'tasks_from': 'validate'}}],
-}]
+from ansible_collections.dialin.callback.tests.unit.server_checks import run_server_checks
+
 SERVER = {
     'ansible_connection': 'local',
     'ansible_python_interpreter': sys.executable,
@@ -27,25 +20,9 @@ SERVER = {
 TASK = 'Warn about step role variables of the inventory that the server role replaces'
 
 
-def collections_path():
-    """The folder above ansible_collections/dialin/callback on sys.path (tests/unit/conftest.py)."""
-    for entry in sys.path:
-        if os.path.isdir(os.path.join(entry, 'ansible_collections', 'dialin', 'callback', 'roles', 'server')):
-            return entry
-    raise AssertionError('the collection is not on sys.path')
-
-
 def warning(tmp_path, host_vars, *args):
     """The warning task's message, or None when it was skipped."""
-    (tmp_path / 'inventory.yml').write_text(yaml.safe_dump({'callback_servers': {'hosts': {'localhost': host_vars}}}))
-    (tmp_path / 'play.yml').write_text(yaml.safe_dump(PLAY))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-tmp'), ANSIBLE_REMOTE_TEMP=str(tmp_path / 'ansible-tmp'))
-    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'inventory.yml', 'play.yml',
-               '--check'] + list(args)
-    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False,
-                         cwd=str(tmp_path))
+    run = run_server_checks(tmp_path, yaml.safe_dump({'callback_servers': {'hosts': {'localhost': host_vars}}}), *args)
     # The later checks of this machine decide the exit status; the warning task runs before them.
     section = re.search(r'TASK \[dialin\.callback\.server : %s\] \*+\n(.*?)\n\n' % re.escape(TASK), run.stdout, re.S)
     assert section, run.stdout + run.stderr

@@ -3,20 +3,11 @@ variable the user set, and a number that YAML read as a number says to quote it.
 the checks (tasks_from: validate, check mode: nothing written) on this machine, from an inventory
 written as a user writes it (number: 0123456 unquoted)."""
 import json
-import os
 import re
-import subprocess
 import sys
 
-import yaml
+from ansible_collections.dialin.callback.tests.unit.server_checks import run_server_checks
 
-PLAY = [{
-    'name': 'The server role checks',
-    'hosts': 'callback_servers',
-    'gather_facts': False,
-    'tasks': [{'name': 'Run the server checks',
-               'ansible.builtin.import_role': {'name': 'dialin.callback.server', 'tasks_from': 'validate'}}],
-}]
 # A bad callback number (the callback role's check) and a bad PPP address (the ppp_server role's),
 # each of which alone stopped the run at its own step, naming the step role's variable.
 INVENTORY = '''
@@ -37,24 +28,8 @@ callback_servers:
 '''
 
 
-def collections_path():
-    """The folder above ansible_collections/dialin/callback on sys.path (tests/unit/conftest.py)."""
-    for entry in sys.path:
-        if os.path.isdir(os.path.join(entry, 'ansible_collections', 'dialin', 'callback', 'roles', 'server')):
-            return entry
-    raise AssertionError('the collection is not on sys.path')
-
-
 def test_the_server_role_reports_every_step_problem_once_naming_the_server_variables(tmp_path):
-    (tmp_path / 'inventory.yml').write_text(INVENTORY % json.dumps(sys.executable))
-    (tmp_path / 'play.yml').write_text(yaml.safe_dump(PLAY))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_CALLBACK_RESULT_FORMAT='json',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-tmp'), ANSIBLE_REMOTE_TEMP=str(tmp_path / 'ansible-tmp'))
-    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'inventory.yml', 'play.yml',
-               '--check']
-    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False,
-                         cwd=str(tmp_path))
+    run = run_server_checks(tmp_path, INVENTORY % json.dumps(sys.executable))
     output = run.stdout + run.stderr
     assert run.returncode == 2, output
     # One failure, at the server role's last check, after every step role's check ran.
