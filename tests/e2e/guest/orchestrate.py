@@ -606,12 +606,16 @@ def forward_policy_checks(cfg: dict, name: str, server_link) -> None:
     policy, other = cfg['forward_policy'], cfg['other_network']
     table = policy['table']
     iface = next((k for k, v in ppp_addrs(None).items() if server_link and v == server_link), None)
-    # pppd runs ip-up after the link is up, without waiting for it.
-    rp = wait_for(lambda: iface and open(f'/proc/sys/net/ipv4/conf/{iface}/rp_filter', encoding='ascii')
-                  .read().strip() == '1', 10)
-    check(f"{name}: strict reverse-path filter on the server's PPP interface {iface} (rp_filter 1, set by ip-up)",
-          bool(rp), f'rp_filter of {iface}: '
-          + (open(f'/proc/sys/net/ipv4/conf/{iface}/rp_filter', encoding='ascii').read().strip() if iface else '?'))
+    # pppd runs ip-up after the link is up, without waiting for it. The kernel filters with the
+    # higher of conf.all and the interface's value (2, loose, wins over 1): both are read.
+    def rp_filter(conf):
+        with open(f'/proc/sys/net/ipv4/conf/{conf}/rp_filter', encoding='ascii') as f:
+            return int(f.read().strip())
+
+    rp = wait_for(lambda: iface and max(rp_filter('all'), rp_filter(iface)) == 1, 10)
+    check(f"{name}: strict reverse-path filter in force on the server's PPP interface {iface} (its rp_filter 1, "
+          "set by ip-up; conf.all not above it)",
+          bool(rp), f"rp_filter of {iface}: {rp_filter(iface) if iface else '?'}, of all: {rp_filter('all')}")
 
     # Another network of the server: the server itself reaches its host (control), the caller not.
     p = sh(['ping', '-c', '1', '-W', '3', other['host_ip']], timeout=15)
