@@ -10,6 +10,8 @@ import shlex
 
 import pytest
 
+import ssh_forward
+
 PPP_USER, PPP_PASSWORD = "pppuser", "molecule secret #1"  # shared/group_vars
 LOCAL_USER, LOCAL_PASSWORD = "localuser", "molecule local #3"  # shared/prepare.yml
 ROOT_PASSWORD = "molecule root #2"  # shared/prepare.yml
@@ -53,28 +55,7 @@ def test_ssh_still_lets_a_local_user_in(host):
 
 def forwarding_attempt(host, ssh_argv):
     """Start ssh -N -L towards a LAN service; return (what came through the forward, ssh's output)."""
-    script = f"""
-        socat TCP-LISTEN:{LAN_PORT},bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo {LAN_SECRET}' &
-        lan=$!
-        {" ".join(shlex.quote(a) for a in ssh_argv)} > /tmp/forward.out 2>&1 &
-        ssh=$!
-        # Refused, ssh exits (after pam_unix's failure delay); let in, it opens the forward's port
-        # and stays. Wait for either, up to 60 s on a loaded machine.
-        for i in $(seq 1 600); do
-            kill -0 $ssh 2>/dev/null || break
-            ss -Hltn "sport = :{FORWARDED_PORT}" | grep -q . && break
-            sleep 0.1
-        done
-        echo "=== through the forward:"
-        timeout 5 socat -u TCP:127.0.0.1:{FORWARDED_PORT} - 2>&1
-        kill $ssh $lan 2>/dev/null
-        wait $ssh
-        echo "=== ssh exit status: $?"
-        cat /tmp/forward.out
-    """
-    result = host.run("bash -c " + shlex.quote(script))
-    through, ssh_output = result.stdout.split("=== ssh exit status:", 1)
-    return through, ssh_output
+    return ssh_forward.forwarding_attempt(host, ssh_argv, LAN_PORT, FORWARDED_PORT, LAN_SECRET, "/tmp/forward.out")
 
 
 def test_ssh_forwarding_with_the_ppp_password_forwards_nothing(host):

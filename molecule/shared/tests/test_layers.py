@@ -14,6 +14,8 @@ import shlex
 
 import pytest
 
+import ssh_forward
+
 PPP_USER, PPP_PASSWORD = "pppuser", "molecule secret #1"  # shared/group_vars
 DROPIN = "/etc/ssh/sshd_config.d/dialin-callback.conf"
 ACCESS_FILE = "/etc/security/access-dialin-callback.conf"
@@ -94,24 +96,11 @@ def password_ssh(host, *command):
 
 def forwarding(host):
     """ssh -N -L to a LAN service with the PPP password: what came through the forward."""
-    forward = f"{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}"
-    argv = ["sshpass", "-p", PPP_PASSWORD] + SSH + ["-N", "-L", forward, f"{PPP_USER}@127.0.0.1"]
-    script = f"""
-        socat TCP-LISTEN:{LAN_PORT},bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo {LAN_SECRET}' &
-        lan=$!
-        {" ".join(shlex.quote(a) for a in argv)} > {WORK}/forward.out 2>&1 &
-        ssh=$!
-        for i in $(seq 1 600); do
-            kill -0 $ssh 2>/dev/null || break
-            ss -Hltn "sport = :{FORWARDED_PORT}" | grep -q . && break
-            sleep 0.1
-        done
-        timeout 5 socat -u TCP:127.0.0.1:{FORWARDED_PORT} - 2>&1
-        kill $ssh $lan 2>/dev/null
-        wait $ssh 2>/dev/null
-        true
-    """
-    return sh(host, script, check=False).stdout
+    argv = ["sshpass", "-p", PPP_PASSWORD] + SSH + ["-N", "-L", f"{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}",
+                                                   f"{PPP_USER}@127.0.0.1"]
+    through, _ssh_output = ssh_forward.forwarding_attempt(host, argv, LAN_PORT, FORWARDED_PORT, LAN_SECRET,
+                                                          f"{WORK}/forward.out")
+    return through
 
 
 def test_deny_groups_alone_refuses_before_authentication(host, sshd, without_pam_access):
