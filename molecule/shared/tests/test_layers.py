@@ -96,8 +96,8 @@ def password_ssh(host, *command):
 
 def forwarding(host):
     """ssh -N -L to a LAN service with the PPP password: what came through the forward."""
-    argv = ["sshpass", "-p", PPP_PASSWORD] + SSH + ["-N", "-L", f"{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}",
-                                                   f"{PPP_USER}@127.0.0.1"]
+    forward = f"{FORWARDED_PORT}:127.0.0.1:{LAN_PORT}"
+    argv = ["sshpass", "-p", PPP_PASSWORD] + SSH + ["-N", "-L", forward, f"{PPP_USER}@127.0.0.1"]
     through, _ssh_output = ssh_forward.forwarding_attempt(host, argv, LAN_PORT, FORWARDED_PORT, LAN_SECRET,
                                                           f"{WORK}/forward.out")
     return through

@@ -606,6 +606,7 @@ def forward_policy_checks(cfg: dict, name: str, server_link) -> None:
     policy, other = cfg['forward_policy'], cfg['other_network']
     table = policy['table']
     iface = next((k for k, v in ppp_addrs(None).items() if server_link and v == server_link), None)
+
     # pppd runs ip-up after the link is up, without waiting for it. The kernel filters with the
     # higher of conf.all and the interface's value (2, loose, wins over 1): both are read.
     def rp_filter(conf):

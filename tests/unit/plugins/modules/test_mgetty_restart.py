@@ -143,9 +143,9 @@ def start_standin(dirs, mode='exit', line='ttyS1'):
     return proc
 
 
-def start_program(*argv):
+def start_program(*argv, **popen_args):
     """A child process, returned once it runs its program (its comm is the program's name)."""
-    proc = subprocess.Popen(list(argv))
+    proc = subprocess.Popen(list(argv), **popen_args)
     deadline = time.monotonic() + 10
     while mr.Proc().comm(proc.pid) != os.path.basename(argv[0]):
         assert time.monotonic() < deadline, 'the child did not start %s' % argv[0]
@@ -227,8 +227,9 @@ def line(dirs):
 
 def test_a_line_locked_by_a_session_on_it_is_deferred_and_its_lock_kept(dirs, line):
     proc = start_standin(dirs)
-    # A session leader with the line as its standard input, as what mgetty executed in a call is.
-    session = subprocess.Popen(['sleep', '30'], stdin=line, start_new_session=True)
+    # A session leader with the line as its standard input, as what mgetty executed in a call is
+    # (once it runs sleep: setsid() came before the exec).
+    session = start_program('sleep', '30', stdin=line, start_new_session=True)
     lock = dirs / 'lock' / 'LCK..ttyS1'
     lock.write_bytes(uucp_lock.lock_contents(session.pid))
     try:
