@@ -30,7 +30,8 @@ import time
 import pytest
 
 from conftest import CONFIGS, TEST_LIB, base_vars, config_a, modem_events, modem_lines
-from test_9_budgets import AFTER_CALLBACK, ATTACKER_LINE, SERVER, UNKNOWN, dials_since, fresh_line, logs, probe
+from test_9_budgets import (AFTER_CALLBACK, ATTACKER_LINE, SERVER, dials_since, fresh_line, logs, probe,
+                            refused_as_an_unknown_name)
 
 ATTACKER = "200"
 LOGINS = ["callbursta", "callburstb", "callburstc", "callburstd"]
@@ -119,21 +120,12 @@ def test_a_burst_across_pseudo_logins_stops_at_the_server_budget(host, lines):
     assert any(f"callback allowed: login={second} " in row and f"server {SERVER_LIMIT} of {SERVER_LIMIT} " in row
                for row in gate_log(ctr, start)), "\n".join(gate_log(ctr, start))
     # The third pseudo-login, its own budgets untouched, then a name nobody has.
-    fresh_line(ctr)
     since = time.time()
-    refused = probe(ctr, ATTACKER_LINE, third)
-    fresh_line(ctr)
-    unknown = probe(ctr, ATTACKER_LINE, UNKNOWN)
-    assert "NO CARRIER" in refused and "NO CARRIER" in unknown, (refused, unknown)
-    assert refused.startswith(third) and unknown.startswith(UNKNOWN), (refused, unknown)
-    assert refused[len(third):] == unknown[len(UNKNOWN):], (
-        f"a pseudo-login refused by the server budget is told apart from an unknown name:\n"
-        f"refused: {refused!r}\nunknown: {unknown!r}")
-    assert "Dialing continues" not in refused, refused
+    after_echo = refused_as_an_unknown_name(ctr, third)
     # And the fourth: the burst stays stopped.
     fresh_line(ctr)
     refused_too = probe(ctr, ATTACKER_LINE, fourth)
-    assert refused_too[len(fourth):] == unknown[len(UNKNOWN):], (refused_too, unknown)
+    assert refused_too[len(fourth):] == after_echo, (refused_too, after_echo)
     # Nothing dialled, for longer than callback's delay before dialling.
     time.sleep(12)
     assert dials_since(ctr, since) == [], f"the server dialled after the server budget was spent\n{logs(ctr)}"
@@ -142,7 +134,7 @@ def test_a_burst_across_pseudo_logins_stops_at_the_server_budget(host, lines):
         assert any(f"callback refused: login={name} " in row and "for this server " in row for row in rows), (
             f"no refusal of {name} by the server budget in syslog:\n" + "\n".join(rows))
     print(f"{first} and {second} called back; {third} and {fourth} refused, both got "
-          f"{refused[len(third):]!r} after the echo, as an unknown name")
+          f"{after_echo!r} after the echo, as an unknown name")
 
 
 def test_control_without_the_server_budget_the_burst_is_dialled(host, lines):

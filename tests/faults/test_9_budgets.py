@@ -102,6 +102,22 @@ def fresh_line(ctr) -> None:
     raise AssertionError(f"mgetty on ttyS1 did not initialise its modem within 90 s\n{logs(ctr)}")
 
 
+def refused_as_an_unknown_name(ctr, name: str) -> str:
+    """The attacker types ``name`` on a fresh line, then a name nobody has: both calls end in NO CARRIER
+    and, after the line's echo of the typed name, are the same bytes up to the hang-up. Returns those
+    bytes (what a refusal looks like to the caller)."""
+    fresh_line(ctr)
+    refused = probe(ctr, ATTACKER_LINE, name)
+    fresh_line(ctr)
+    unknown = probe(ctr, ATTACKER_LINE, UNKNOWN)
+    assert "NO CARRIER" in refused and "NO CARRIER" in unknown, (refused, unknown)
+    assert refused.startswith(name) and unknown.startswith(UNKNOWN), (refused, unknown)
+    assert refused[len(name):] == unknown[len(UNKNOWN):], (
+        f"a refused pseudo-login is told apart from an unknown name:\nrefused: {refused!r}\nunknown: {unknown!r}")
+    assert "Dialing continues" not in refused, refused
+    return unknown[len(UNKNOWN):]
+
+
 def dials_since(ctr, since: float) -> list[tuple]:
     return [(e["line"], e["number"]) for e in modem_events(ctr, since) if e["event"] == "dial" and e["line"] == SERVER]
 
@@ -124,23 +140,14 @@ def test_a_spent_pseudo_login_is_refused_exactly_as_an_unknown_name(host, lines)
     assert rc == 0, f"{BUDGETED} was not called back the first time:\n{out}\n{logs(ctr)}"
     assert dials_since(ctr, since) == [(SERVER, USER)], dials_since(ctr, since)
     # The attacker: callbud again, then a name nobody has.
-    fresh_line(ctr)
     since = time.time()
-    refused = probe(ctr, ATTACKER_LINE, BUDGETED)
-    fresh_line(ctr)
-    unknown = probe(ctr, ATTACKER_LINE, UNKNOWN)
-    assert "NO CARRIER" in refused and "NO CARRIER" in unknown, (refused, unknown)
-    # The line echoes the typed name; after it, the two are the same bytes up to the hang-up.
-    assert refused.startswith(BUDGETED) and unknown.startswith(UNKNOWN), (refused, unknown)
-    assert refused[len(BUDGETED):] == unknown[len(UNKNOWN):], (
-        f"a refused pseudo-login is told apart from an unknown name:\nrefused: {refused!r}\nunknown: {unknown!r}")
-    assert "Dialing continues" not in refused, refused
+    after_echo = refused_as_an_unknown_name(ctr, BUDGETED)
     out = ctr.sh("journalctl -q -o cat -t dialin-callback 2>/dev/null", check=False).stdout
     assert f"callback refused: login={BUDGETED} " in out, f"no refusal in syslog:\n{out}"
     # Nothing dialled, for longer than callback's delay before dialling.
     time.sleep(12)
     assert dials_since(ctr, since) == [], f"the server dialled after the refusal\n{logs(ctr)}"
-    print(f"after the pseudo-login's echo, refused and unknown both got {refused[len(BUDGETED):]!r}")
+    print(f"after the pseudo-login's echo, refused and unknown both got {after_echo!r}")
 
 
 def test_another_pseudo_login_of_the_number_is_still_called_back(host, lines):
