@@ -135,6 +135,7 @@ EXAMPLES = r'''
     since: "2026-11-30T08:00:00"
   become: true
 
+# The mgetty role's metrics timer writes the same text every minute (mgetty_metrics_enabled); without it:
 - name: Prometheus textfile collector (node_exporter --collector.textfile.directory)
   ansible.builtin.copy:
     content: "{{ lines.prometheus }}"
@@ -291,6 +292,13 @@ lines:
       description: Calls since O(since) by RV(lines[].calls[].outcome), and C(total).
       type: dict
       sample: {total: 3, ppp: 1, refused: 1, ppp_auth_failed: 1}
+    calls_total:
+      description:
+        - The finished calls in the line's logs (all of mgetty's current C(mg_TTY.log), whatever O(since)), by
+          RV(lines[].calls[].outcome), every outcome present; the call the line is in is counted once it ends.
+          The counter C(dialin_callback_calls_total) of RV(prometheus).
+      type: dict
+      sample: {ppp: 2, ppp_auth_failed: 0, callback_refused: 0, callback_failed: 1, refused: 0, login: 0, no_login: 0}
     health:
       description:
         - C(OK), C(WARNING) or C(CRITICAL), as a Nagios/Icinga check reports (exit codes 0, 1, 2).
@@ -308,244 +316,32 @@ lines:
       sample: mgetty 512 waits for a call
 prometheus:
   description:
-    - The lines' state, health and call counts in Prometheus' text exposition format, for node_exporter's
-      textfile collector (gauges C(dialin_callback_line_up), C(dialin_callback_line_health),
-      C(dialin_callback_line_state), C(dialin_callback_calls)).
+    - The lines' metrics in Prometheus' text exposition format, for node exporter's textfile collector, the same
+      text the mgetty role's metrics timer writes (the collection's C(docs/status.md), Monitoring).
+    - Gauges C(dialin_callback_line_up) (1 unless RV(lines[].health) is C(CRITICAL)), C(dialin_callback_line_health)
+      (0 OK, 1 WARNING, 2 CRITICAL), C(dialin_callback_line_state) (1 for the current state, 0 for the others,
+      every state listed), C(dialin_callback_textfile_last_update_timestamp_seconds) (RV(now)); the counter
+      C(dialin_callback_calls_total) by line and outcome (RV(lines[].calls_total)).
   returned: always
   type: str
 '''
 
-import datetime
-import json
-import os
-import pwd
-import re
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dialin.callback.plugins.module_utils import call_accounting
-from ansible_collections.dialin.callback.plugins.module_utils import mgetty_log
-from ansible_collections.dialin.callback.plugins.module_utils import pppd_syslog
-from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes, lock_owner
-from ansible_collections.dialin.callback.plugins.module_utils import utmp as utmp_file
-
-STATES = ('no_mgetty', 'initializing', 'idle', 'ringing', 'login_prompt', 'login', 'waiting_for_callback',
-          'calling_back', 'ppp_up', 'modem_not_answering', 'foreign_lock')
-# The programs that take a line's UUCP lock in the dial-in service's own name (login and pppd: in the
-# process mgetty executed, or pppd's own lock when it opens the line).
+from ansible_collections.dialin.callback.plugins.module_utils import line_status
 
 
-def parse_since(value, now):
-    value = (value or '').strip()
-    m = re.match(r'^(\d+(?:\.\d+)?)\s*([smhd])$', value)
-    if m:
-        return now - float(m.group(1)) * {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}[m.group(2)]
-    if re.match(r'^\d+(\.\d+)?$', value):
-        return float(value)
-    for fmt in ('%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M', '%Y-%m-%d %H:%M', '%Y-%m-%d'):
-        try:
-            return time.mktime(datetime.datetime.strptime(value, fmt).timetuple())
-        except ValueError:
-            pass
-    raise ValueError('since: %r is neither seconds since the epoch, an ISO 8601 date or time, nor a '
-                     'duration like 24h' % value)
+class ModuleRunner(object):
+    """The module's way to find and run programs, for line_status.collect."""
 
+    def __init__(self, module):
+        self.module = module
 
-def read_text(path, unreadable):
-    try:
-        with open(path, 'rb') as f:
-            return f.read().decode('utf-8', 'replace')
-    except (IOError, OSError) as exc:
-        if os.path.exists(path):
-            unreadable.append('%s (%s)' % (path, exc.strerror))
-        return None
+    def which(self, name):
+        return self.module.get_bin_path(name)
 
-
-def resolve_port(port, link_dir):
-    """(configured name, tty now): a port with a link in link_dir (found by identify) is read on the
-    tty the link points to; any other port on its own name (a test modem's /dev/ttyS1 may be a link
-    to a pty, which is not the line's name)."""
-    name = os.path.basename(port)
-    link = os.path.join(link_dir, name)
-    if os.path.islink(link):
-        return name, os.path.basename(os.path.realpath(link))
-    return name, name
-
-
-def user_name(uid):
-    if uid is None:
-        return None
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def read_lock(lock_dir, line, procs):
-    path = os.path.join(lock_dir, 'LCK..' + line)
-    try:
-        with open(path, 'rb') as f:
-            raw = f.read()
-    except (IOError, OSError):
-        return None, path
-    pid = None
-    text = raw.strip()
-    if re.match(br'^\d+$', text):
-        pid = int(text)
-    elif len(raw) == 4:
-        pid = int.from_bytes(raw, 'little')
-    alive = pid is not None and os.path.exists(os.path.join(procs.proc_dir, str(pid)))
-    program = procs.procs.get(pid, {}).get('name') if alive else None
-    user = user_name(procs.real_uid(pid)) if alive else None
-    return {'pid': pid, 'alive': alive, 'program': program, 'user': user,
-            'foreign': alive and not lock_owner(procs, pid, line)}, path
-
-
-def ppp_interfaces(run_dir):
-    """{pppd pid: interface} from pppN.pid files."""
-    out = {}
-    try:
-        names = os.listdir(run_dir)
-    except OSError:
-        return out
-    for name in names:
-        m = re.match(r'^(ppp\d+)\.pid$', name)
-        if not m:
-            continue
-        try:
-            with open(os.path.join(run_dir, name)) as f:
-                out[int(f.read().split()[0])] = m.group(1)
-        except (IOError, OSError, ValueError, IndexError):
-            pass
-    return out
-
-
-def interface_addresses(module, ifname):
-    ip = module.get_bin_path('ip')
-    if not ip:
-        return None, None, False
-    rc, out, _err = module.run_command([ip, '-j', '-4', 'addr', 'show', 'dev', ifname])
-    if rc != 0:
-        return None, None, False
-    try:
-        data = json.loads(out or '[]')
-    except ValueError:
-        return None, None, False
-    for link in data:
-        up = 'UP' in link.get('flags', [])
-        for a in link.get('addr_info', []):
-            if a.get('family') == 'inet':
-                return a.get('local'), (a.get('address') or a.get('peer') or '').split('/')[0] or None, up
-        return None, None, up
-    return None, None, False
-
-
-def failed_init(run):
-    return bool(run and run['failed'] and (
-        'mg_init_data' in run['failed']['text'] or 'initializing modem' in run['failed']['text']))
-
-
-def line_state(line, procs, lock, last_run, utmp_records, ppp_by_pid, sessions, module, sources, previous_run=None):
-    """(state, detail, mgetty_pid, ppp)"""
-    dev = '/dev/' + line
-    mgetty = [pid for pid in procs.named('mgetty')
-              if procs.procs[pid]['argv'][-1] in (line, dev)]
-    mgetty_pid = mgetty[0] if mgetty else None
-    if lock and lock['foreign']:
-        return 'foreign_lock', 'LCK..%s is held by PID %d (%s, user %s), not by mgetty, callback or pppd on %s' % (
-            line, lock['pid'], lock['program'] or 'unknown program', lock['user'], line), mgetty_pid, None
-    on_line = {}
-    for pid, p in procs.procs.items():
-        if p['name'] == 'mgetty':
-            continue
-        if procs.uses_line(pid, dev):
-            on_line[pid] = p['name']
-    # pppd on the line, with its interface
-    for pid, name in sorted(on_line.items()):
-        if name != 'pppd':
-            continue
-        ifname = ppp_by_pid.get(pid)
-        local_ip = peer_ip = None
-        up = False
-        if ifname:
-            sources.append('pidfile:ppp*.pid')
-            local_ip, peer_ip, up = interface_addresses(module, ifname)
-            sources.append('interface:' + ifname)
-        sess = [s for s in sessions if s['pid'] == pid]
-        user = sess[-1]['user'] if sess else None
-        if not user:
-            users = [r['user'] for r in utmp_records if r['type'] == 'USER_PROCESS' and r['line'] == line]
-            user = users[-1] if users else None
-        ppp = {'pid': pid, 'interface': ifname, 'local_ip': local_ip, 'peer_ip': peer_ip, 'user': user,
-               'since': sess[-1]['link_up'] if sess else None}
-        if up and peer_ip:
-            return 'ppp_up', 'pppd %d on %s, %s %s <-> %s, user %s' % (
-                pid, dev, ifname, local_ip, peer_ip, user), mgetty_pid, ppp
-        return 'login', 'pppd %d on %s negotiating (no interface up yet)' % (pid, dev), mgetty_pid, None
-    # callback working for the line (DEVICE is mgetty's name of the line, in callback's environment)
-    for pid in procs.named('callback'):
-        env = procs.environ(pid)
-        if env.get('DEVICE') in (line, dev) or procs.uses_line(pid, dev):
-            if lock and lock['alive'] and lock['pid'] == pid:
-                return 'calling_back', 'callback %d holds the line\'s lock and dials' % pid, mgetty_pid, None
-            return 'waiting_for_callback', 'callback %d waits before dialling back' % pid, mgetty_pid, None
-    others = sorted((pid, name) for pid, name in on_line.items() if name not in ('callback',))
-    if others:
-        users = [r['user'] for r in utmp_records if r['type'] == 'USER_PROCESS' and r['line'] == line]
-        return 'login', '%s on %s%s' % (', '.join('%s %d' % (n, p) for p, n in others), dev,
-                                        (', utmp user ' + users[-1]) if users else ''), mgetty_pid, None
-    run_state = mgetty_log.line_state(last_run) if last_run else None
-    if mgetty_pid is None:
-        if failed_init(last_run):
-            return 'modem_not_answering', 'no mgetty; its last run: %s' % last_run['failed']['text'], None, None
-        return 'no_mgetty', 'no mgetty process for %s' % line, None, None
-    if run_state == 'initializing' and failed_init(previous_run):
-        # Respawned (RestartSec) after the modem failed its set-up: the same modem, until it answers.
-        return 'modem_not_answering', 'mgetty %d sets the modem up again; its previous run: %s' % (
-            mgetty_pid, previous_run['failed']['text']), mgetty_pid, None
-    if failed_init(last_run) or (last_run and last_run['waiting'] is None and last_run['last_text']
-                                 and 'timeout in chat script' in last_run['last_text']):
-        return 'modem_not_answering', 'mgetty %d: %s' % (mgetty_pid, (last_run['failed'] or {}).get(
-            'text', last_run['last_text'])), mgetty_pid, None
-    if run_state == 'idle':
-        return 'idle', 'mgetty %d waits for a call' % mgetty_pid, mgetty_pid, None
-    if run_state == 'ringing':
-        return 'ringing', 'mgetty %d: RING, answering' % mgetty_pid, mgetty_pid, None
-    if run_state == 'login_prompt':
-        return 'login_prompt', 'mgetty %d: connected, login prompt' % mgetty_pid, mgetty_pid, None
-    if run_state in (None, 'initializing', 'ended', 'login_started'):
-        return 'initializing', 'mgetty %d starting (no "waiting..." in its log yet)' % mgetty_pid, mgetty_pid, None
-    return 'idle', 'mgetty %d' % mgetty_pid, mgetty_pid, None
-
-
-def health(state, detail, calls):
-    failed = [c for c in calls if c['outcome'] == 'callback_failed']
-    if state in ('no_mgetty', 'modem_not_answering', 'foreign_lock'):
-        return 'CRITICAL', detail
-    if failed:
-        return 'WARNING', '%d callback(s) failed since the given time, last to %s' % (
-            len(failed), failed[-1]['callback_number'] or failed[-1]['pseudo_login'])
-    return 'OK', detail
-
-
-def prometheus(lines):
-    out = ['# HELP dialin_callback_line_up 1 when the line is healthy (not CRITICAL).',
-           '# TYPE dialin_callback_line_up gauge']
-    out += ['dialin_callback_line_up{line="%s"} %d' % (ln['line'], 1 if ln['healthy'] else 0) for ln in lines]
-    out += ['# HELP dialin_callback_line_health 0 OK, 1 WARNING, 2 CRITICAL.',
-            '# TYPE dialin_callback_line_health gauge']
-    out += ['dialin_callback_line_health{line="%s"} %d' % (ln['line'], ['OK', 'WARNING', 'CRITICAL'].index(ln['health']))
-            for ln in lines]
-    out += ['# HELP dialin_callback_line_state 1 for the line\'s current state.',
-            '# TYPE dialin_callback_line_state gauge']
-    out += ['dialin_callback_line_state{line="%s",state="%s"} 1' % (ln['line'], ln['state']) for ln in lines]
-    out += ['# HELP dialin_callback_calls Calls since the given time, by outcome.',
-            '# TYPE dialin_callback_calls gauge']
-    for ln in lines:
-        for outcome, n in sorted(ln['counts'].items()):
-            out.append('dialin_callback_calls{line="%s",outcome="%s"} %d' % (ln['line'], outcome, n))
-    return '\n'.join(out) + '\n'
+    def run(self, argv):
+        return self.module.run_command(argv)
 
 
 def main():
@@ -567,89 +363,11 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    now = time.time()
     try:
-        since = parse_since(p['since'], now)
-    except ValueError as exc:
+        result = line_status.collect(module.params, ModuleRunner(module))
+    except line_status.LineStatusError as exc:
         module.fail_json(msg=str(exc))
-    unreadable = []
-    ports = p['ports']
-    if not ports:
-        facts = read_text(p['facts_file'], unreadable)
-        try:
-            ports = json.loads(facts).get('ports', []) if facts else []
-        except ValueError:
-            ports = []
-    if not ports:
-        try:
-            ports = sorted(m.group(1) for m in (re.match(r'^mg_(tty\S+)\.log$', n) for n in os.listdir(p['mgetty_log_dir']))
-                           if m)
-        except OSError:
-            ports = []
-    ports = [resolve_port(x, p['identified_link_dir']) for x in ports]
-
-    procs = Processes(p['proc_dir'])
-    # Syslog: pppd sessions and the gate's verdicts.
-    syslog_text = []
-    syslog_sources = []
-    if p['syslog_source'] in ('auto', 'files'):
-        for path in p['syslog_files']:
-            text = read_text(path, unreadable)
-            if text is not None:
-                syslog_text.append(text)
-                syslog_sources.append('syslog:' + path)
-    journalctl = module.get_bin_path('journalctl')
-    if p['syslog_source'] == 'journal' or (p['syslog_source'] == 'auto' and not syslog_text and journalctl):
-        if not journalctl:
-            module.fail_json(msg='syslog_source=journal: journalctl not found')
-        # Read from an hour before `since`: a PPP session that started before it may end after it.
-        rc, out, err = module.run_command([journalctl, '--no-pager', '-q', '-o', 'short-unix',
-                                           '--since', '@%d' % int(since - 3600),
-                                           '-t', 'pppd', '-t', 'dialin-callback'])
-        if rc == 0:
-            syslog_text.append(out)
-            syslog_sources.append('journal')
-        else:
-            unreadable.append('journal (%s)' % err.strip())
-    records = pppd_syslog.parse('\n'.join(syslog_text), now)
-    sessions = pppd_syslog.sessions(records)
-    gates = pppd_syslog.gate_events(records)
-    cb_text = read_text(p['callback_log'], unreadable) or ''
-    cb_events = mgetty_log.callback_events(cb_text, now)
-    numbers = call_accounting.callback_numbers(read_text(p['login_config'], unreadable))
-    utmp_records = utmp_file.read(p['utmp']) if os.access(p['utmp'], os.R_OK) else []
-    ppp_by_pid = ppp_interfaces(p['run_dir'])
-
-    lines = []
-    for port, line in ports:
-        sources = ['proc']
-        log_path = os.path.join(p['mgetty_log_dir'], 'mg_%s.log' % line)
-        log_text = read_text(log_path, unreadable)
-        runs = mgetty_log.runs(log_text, now) if log_text else []
-        if log_text is not None:
-            sources.append('mgetty_log:' + log_path)
-        lock, lock_path = read_lock(p['lock_dir'], line, procs)
-        if lock:
-            sources.append('lock:' + lock_path)
-        if utmp_records:
-            sources.append('utmp:' + p['utmp'])
-        state, detail, mgetty_pid, ppp = line_state(line, procs, lock, runs[-1] if runs else None, utmp_records,
-                                                    ppp_by_pid, sessions, module, sources,
-                                                    previous_run=runs[-2] if len(runs) > 1 else None)
-        all_calls = call_accounting.calls(line, runs, cb_events, sessions, gates, numbers)
-        calls = [c for c in all_calls if c['start'] >= since]
-        counts = {'total': len(calls)}
-        for c in calls:
-            counts[c['outcome']] = counts.get(c['outcome'], 0) + 1
-        flag, reason = health(state, detail, calls)
-        lines.append({'line': line, 'port': port, 'state': state, 'detail': detail,
-                      'sources': sources + syslog_sources + (['callback_log:' + p['callback_log']] if cb_text else [])
-                      + (['login_config:' + p['login_config']] if numbers else []),
-                      'unreadable': unreadable, 'mgetty_pid': mgetty_pid, 'lock': lock, 'ppp': ppp, 'calls': calls,
-                      'counts': counts, 'health': flag, 'healthy': flag != 'CRITICAL', 'reason': reason})
-    module.exit_json(changed=False, now=now, since=since, lines=lines,
-                     healthy=all(ln['healthy'] for ln in lines), prometheus=prometheus(lines))
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

@@ -70,7 +70,11 @@ def test_reports_the_calls_and_the_line_without_mgetty(run_module, host):
     assert 'syslog:%s' % (host / 'syslog.log') in line['sources']
     assert 'dialin_callback_line_up{line="ttyS1"} 0' in res['prometheus']
     assert 'dialin_callback_line_health{line="ttyS1"} 2' in res['prometheus']
-    assert 'dialin_callback_calls{line="ttyS1",outcome="total"} %d' % len(scenarios()) in res['prometheus']
+    # The counter: every finished call of the logs by outcome, no "total" series beside them.
+    assert sum(line['calls_total'].values()) == len(scenarios())
+    for outcome, n in line['calls_total'].items():
+        assert 'dialin_callback_calls_total{line="ttyS1",outcome="%s"} %d' % (outcome, n) in res['prometheus']
+    assert 'outcome="total"' not in res['prometheus']
 
 
 def test_since_leaves_out_older_calls(run_module, host):
