@@ -12,7 +12,9 @@ and the check command for Nagios/Icinga (extras/check_dialin_callback.py) in eac
   are older than the thresholds; CRITICAL with the line's mgetty stopped (no_mgetty, after the timer's
   service ran again); CRITICAL for a port nothing listens on and a server that does not answer in
   time, UNKNOWN with --unreachable unknown; UNKNOWN for bad arguments. One status line each, perfdata.
-- A second converge in check mode with --diff changes nothing.
+- A second converge, in check mode with --diff and without, changes nothing; a first converge in
+  check mode on a fresh host reports the metrics' files as changed and writes nothing.
+- mgetty_metrics_enabled false removes the program, the units and the file; true brings them back.
 """
 
 from __future__ import annotations
@@ -248,3 +250,27 @@ def test_a_first_converge_in_check_mode_reports_the_metrics_and_writes_nothing(f
     gone = ctr.sh(f"ls -d /usr/local/lib/dialin-callback/metrics /etc/systemd/system/{UNIT}.timer {PROM} 2>&1",
                   check=False)
     assert gone.returncode != 0 and "No such file" in gone.stdout, gone.stdout
+
+
+def test_disabled_metrics_are_removed_and_come_back(host, exporter):
+    ctr = exporter
+    host.ensure("A")
+    host.state = None
+    run = host.ansible.run(dict(CONFIGS["A"](), mgetty_metrics_enabled=False), "--diff")
+    assert run.rc == 0, run.failure_text or run.tail(60)
+    assert "changed: [" in task_block(run.output, "Stop and disable the metrics timer")
+    assert "changed: [" in task_block(run.output, "Remove the metrics program, its timer or cron entry, and the metrics file")
+    left = ctr.sh(f"ls -d /usr/local/lib/dialin-callback/metrics /etc/systemd/system/{UNIT}.service "
+                  f"/etc/systemd/system/{UNIT}.timer /etc/systemd/system/timers.target.wants/{UNIT}.timer {PROM} 2>/dev/null",
+                  check=False).stdout.split()
+    assert left == [], left
+    assert ctr.sh(f"systemctl is-active {UNIT}.timer", check=False).stdout.strip() != "active"
+    rc, out = check(ctr)
+    assert rc == 2 and "no dialin_callback metrics in the scrape" in out, out
+    again = host.ansible.run(dict(CONFIGS["A"](), mgetty_metrics_enabled=False))
+    assert again.rc == 0 and again.recap["changed"] == 0, again.tail(60)
+    host.converge("A")
+    assert ctr.sh(f"systemctl is-active {UNIT}.timer").stdout.strip() == "active"
+    # The timer ran the program when it started: the file is back without a manual run.
+    ctr.sh(f"for i in $(seq 50); do test -s {PROM} && exit 0; sleep 0.2; done; exit 1")
+    assert check(ctr)[0] == 0
