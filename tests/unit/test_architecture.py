@@ -48,3 +48,19 @@ def test_the_table_names_every_module_and_only_real_ones():
         modules.update(re.findall(r'`dialin\.callback\.([a-z_]+)`', row[3]))
     on_disk = {path.stem for path in (TOP / 'plugins' / 'modules').glob('*.py') if path.stem != '__init__'}
     assert modules == on_disk
+
+
+def test_no_role_variable_reads_a_task_s_register():
+    """A register is read where it is used (the task's own vars, a handler's loop), not through a
+    role variable whose value depends on which task ran before it is read."""
+    registered = set()
+    for path in TOP.glob('roles/*/*/*.yml'):
+        if path.parent.name in ('tasks', 'handlers'):
+            registered |= set(re.findall(r'^\s*register:\s*(\w+)', path.read_text(), re.M))
+    assert len(registered) > 20, registered
+    found = []
+    for path in sorted(TOP.glob('roles/*/vars/*.yml')):
+        text = path.read_text()
+        found += ['%s: %s' % (path.relative_to(TOP), name) for name in sorted(registered)
+                  if re.search(r'\b%s\b' % name, text)]
+    assert not found

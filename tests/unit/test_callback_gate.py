@@ -23,6 +23,7 @@ import time
 import jinja2
 import pytest
 from ansible.plugins.filter.core import FilterModule as CoreFilters
+from ansible_collections.dialin.callback.plugins.module_utils.shared_names import shared_name
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(TOP, 'roles', 'callback', 'templates', 'callback-gate.j2')
@@ -52,7 +53,7 @@ class Gate(object):
             text = env.from_string(f.read()).render(
                 ansible_managed='Ansible managed', callback_rate_limit_count=limit,
                 callback_rate_limit_window=window, __callback_program=str(self.callback),
-                __callback_gate='/usr/local/lib/dialin-callback/callback-gate',
+                __callback_gate=shared_name('callback_gate'),
                 __callback_gate_state_dir=self.state_dir, __callback_gate_syslog_socket=self.log_path,
                 __callback_record_dir=str(self.record_dir), __callback_lock_dir=str(self.lock_dir),
                 __callback_dev_dir=str(self.dev_dir), callback_ports=list(ports),

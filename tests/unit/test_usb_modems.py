@@ -15,15 +15,16 @@ import pytest
 import yaml
 
 from ansible_collections.dialin.callback.plugins.filter.input_errors import input_errors
+from ansible_collections.dialin.callback.tests.unit.role_vars import load_role_vars
 
 ROOT = Path(__file__).resolve().parents[2]
 # trim_blocks as Ansible's template module renders.
 ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True)
-MODEM_VARS = yaml.safe_load((ROOT / 'roles/modem/vars/main.yml').read_text())
+MODEM_VARS = load_role_vars('roles/modem/vars/main.yml')
 MODEM_DEFAULTS = yaml.safe_load((ROOT / 'roles/modem/defaults/main.yml').read_text())
-MGETTY_VARS = yaml.safe_load((ROOT / 'roles/mgetty/vars/main.yml').read_text())
+MGETTY_VARS = load_role_vars('roles/mgetty/vars/main.yml')
 MGETTY_DEFAULTS = yaml.safe_load((ROOT / 'roles/mgetty/defaults/main.yml').read_text())
-PPP_VARS = yaml.safe_load((ROOT / 'roles/ppp_server/vars/main.yml').read_text())
+PPP_VARS = load_role_vars('roles/ppp_server/vars/main.yml')
 
 MODEM_A = {'device': 'ttyUSB0', 'identify': {'serial': 'A1B2C3'}, 'speed': 57600, 'rings': 2,
            'local_ip': '10.0.0.1', 'remote_ip': '10.0.0.2'}

@@ -106,3 +106,37 @@ def test_control_the_port_s_remote_ip_passes(attack):
 
 def test_a_spoofed_source_on_a_ppp_link_is_dropped_and_counted(attack):
     assert attack[SPOOFED_IP] == {"received": [], "counted": 3}
+
+
+def policy_and_operator_tables(host):
+    out = host.run("nft list tables")
+    assert out.rc == 0, out.stderr
+    return "table inet dialin_callback" in out.stdout.splitlines(), "table inet filter" in out.stdout.splitlines()
+
+
+def test_starting_debian_s_nftables_service_loads_the_policy_again(host):
+    """nftables.service loads /etc/nftables.conf ("flush ruleset" first) when it starts, which a
+    reload or restart propagation does not cover: its drop-in loads the table right after, whether
+    the policy's unit was left active or was stopped with nftables.service."""
+    was_active = host.run("systemctl is-active nftables.service").stdout.strip() == "active"
+    try:
+        if was_active:
+            assert host.run("systemctl stop nftables.service").rc == 0
+            assert host.run("systemctl start dialin-callback-forward.service").rc == 0
+        assert policy_and_operator_tables(host) == (True, False)
+        # The policy's unit active, nftables.service started: the operator's ruleset and the table.
+        out = host.run("systemctl start nftables.service")
+        assert out.rc == 0, out.stderr
+        assert policy_and_operator_tables(host) == (True, True)
+        # Both stopped (PartOf=), then nftables.service started alone.
+        assert host.run("systemctl stop nftables.service").rc == 0
+        assert host.run("systemctl is-active dialin-callback-forward.service").stdout.strip() == "inactive"
+        assert policy_and_operator_tables(host) == (False, False)
+        out = host.run("systemctl start nftables.service")
+        assert out.rc == 0, out.stderr
+        assert policy_and_operator_tables(host) == (True, True)
+    finally:
+        if not was_active:
+            host.run("systemctl stop nftables.service")
+        host.run("systemctl start dialin-callback-forward.service")
+    assert policy_and_operator_tables(host)[0]

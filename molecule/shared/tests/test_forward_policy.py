@@ -39,6 +39,11 @@ def test_the_table_is_loaded_at_boot(host):
         unit = host.file("/etc/systemd/system/dialin-callback-forward.service").content_string
         assert f"ExecStart=/usr/sbin/nft -f {NFT_FILE}" in unit
         assert "After=nftables.service" in unit and "ReloadPropagatedFrom=nftables.service" in unit
+        dropin = host.file("/etc/systemd/system/nftables.service.d/dialin-callback.conf")
+        assert dropin.mode == 0o644 and dropin.user == "root"
+        assert f"ExecStartPost=/usr/sbin/nft -f {NFT_FILE}" in dropin.content_string.splitlines()
+        out = host.run("systemctl show -p ExecStartPost nftables.service")
+        assert NFT_FILE in out.stdout, out.stdout
     else:
         script = host.file("/etc/init.d/dialin-callback-forward")
         assert script.mode == 0o755 and f"RULES={NFT_FILE}" in script.content_string
