@@ -44,14 +44,20 @@ def report(tmp_path_factory):
             assert time.monotonic() < deadline, "%s: mgetty does not wait for a call again" % host
             time.sleep(1)
     out = tmp_path_factory.mktemp("status")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
-    run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-         "--vault-password-file", os.path.join(TOP, "tests/fleet/vault-password"),
-         "dialin.callback.status", "-e", "status_dir=%s" % out, "-e", "status_json=true", "-e", "status_since=1h"],
-        capture_output=True, text=True, env=env, timeout=300, check=False)
+    run = status_run(out)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return {"dir": out, "stdout": run.stdout, "json": json.loads((out / "status.json").read_text())}
+
+
+def status_run(out, *args, inventories=()):
+    """playbooks/status.yml from the controller, as an operator runs it, its report into ``out``."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
+    inventory = [a for i in (os.environ["MOLECULE_INVENTORY_FILE"], *inventories) for a in ("-i", str(i))]
+    return subprocess.run(
+        ["ansible-playbook", *inventory, "--vault-password-file", os.path.join(TOP, "tests/fleet/vault-password"),
+         "dialin.callback.status", "-e", "status_dir=%s" % out, "-e", "status_json=true", "-e", "status_since=1h",
+         *args],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
 def test_the_status_playbook_changes_no_server(report):
@@ -134,3 +140,37 @@ def test_mgetty_and_callback_logs_are_rotated_by_one_logrotate_file(good):
     assert "considering log /var/log/mgetty/mg_ttyS1.log" in said
     assert "rotating pattern: /var/log/mgetty/*.log" in said
     assert "duplicate" not in said
+
+
+def test_under_limit_the_report_covers_the_limited_servers_only(report, tmp_path):
+    """The report is written on the controller under --limit too (the controller is not among the
+    limited hosts), and lists only the servers of the run."""
+    run = status_run(tmp_path, "--limit", GOOD[0])
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    limited = json.loads((tmp_path / "status.json").read_text())
+    assert [s["host"] for s in limited["servers"]] == [GOOD[0]]
+    assert limited["summary"]["servers"] == 1 and limited["summary"]["servers_unreachable"] == 0
+    assert (tmp_path / "status.html").is_file() and (tmp_path / "status.md").is_file()
+    recap = dict(re.findall(r"(?m)^(\S+)\s*: ok=\d+\s+changed=(\d+)", run.stdout))
+    assert recap == {GOOD[0]: "0"}, run.stdout[-2000:]
+
+
+def test_an_unreachable_server_is_reported_and_fails_the_run_only_when_asked(report, tmp_path):
+    """A server that cannot be reached (a container that does not exist) stays in the report as
+    unreachable; the run still writes the report and exits 0, or fails after writing it with
+    status_fail_on_critical=true."""
+    gone = tmp_path / "gone.ini"
+    gone.write_text("[callback_servers]\ndialin-rollout-gone ansible_connection=containers.podman.podman "
+                    "ansible_python_interpreter=/usr/bin/python3\n")
+    for fail, rc in ((False, 0), (True, 2)):
+        out = tmp_path / ("fail" if fail else "report")
+        run = status_run(out, "--limit", "%s,dialin-rollout-gone" % GOOD[0], "-e",
+                         "status_fail_on_critical=%s" % fail, inventories=[gone])
+        assert run.returncode == rc, run.stdout[-3000:] + run.stderr[-2000:]
+        result = json.loads((out / "status.json").read_text())
+        servers = {s["host"]: s for s in result["servers"]}
+        assert sorted(servers) == sorted([GOOD[0], "dialin-rollout-gone"])
+        assert servers["dialin-rollout-gone"]["ok"] is False and servers[GOOD[0]]["ok"] is True
+        assert result["summary"]["servers_unreachable"] == 1 and result["summary"]["lines_down"] == 0
+        failed = "server(s) unreachable or failed" in run.stdout + run.stderr
+        assert failed is fail, run.stdout[-2000:] + run.stderr[-2000:]
