@@ -551,13 +551,20 @@ def fresh_ansible(workdir):
         remove_container(ctr)
 
 
-@pytest.fixture(scope="session")
-def host(workdir):
+@contextlib.contextmanager
+def new_host(workdir):
+    """A container of its own, never converged yet, removed after."""
     ctr = start_container(f"dialin-faults-{secrets.token_hex(3)}")
     try:
         yield Host(ctr, Ansible(ctr, workdir, base_vars()))
     finally:
         remove_container(ctr)
+
+
+@pytest.fixture(scope="session")
+def host(workdir):
+    with new_host(workdir) as shared:
+        yield shared
 
 
 @pytest.fixture(scope="session")

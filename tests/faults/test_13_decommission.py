@@ -14,16 +14,12 @@
 from __future__ import annotations
 
 import re
-import secrets
 import shlex
 import time
 
 import pytest
 
-from conftest import (
-    CONFIGS, TEST_LIB, Ansible, Host, base_vars, config_a, diff_snapshots, modem_events, remove_container,
-    snapshot, start_container,
-)
+from conftest import CONFIGS, TEST_LIB, config_a, diff_snapshots, modem_events, new_host, snapshot
 
 PLAYBOOK = "playbooks/decommission.yml"
 
@@ -156,11 +152,8 @@ CONFIGS["decommission"] = decommission_vars
 
 @pytest.fixture(scope="module")
 def fresh_host(workdir):
-    ctr = start_container(f"dialin-faults-{secrets.token_hex(3)}")
-    try:
-        yield Host(ctr, Ansible(ctr, workdir, base_vars()))
-    finally:
-        remove_container(ctr)
+    with new_host(workdir) as fresh:
+        yield fresh
 
 
 def test_a_decommissioned_host_is_as_before_its_first_converge_but_for_the_packages(fresh_host):
