@@ -79,9 +79,11 @@ def test_login_config_has_one_callback_line_per_user(host):
         "call": (column, ["-", "-", CALLBACK_GATE, "@", "-S", "123456"]),
         "callus": (column, ["-", "-", CALLBACK_GATE, "@", "-l", "ttyS1", "0W5551234"]),
         RATE_LIMITED_LOGIN: (column, ["-", "-", CALLBACK_GATE, "@", "-l", "ttyS1", "0W5551234"]),
-        # test_access.py's, one per login attempt after a callback; test_caller_kit.py's, one per kit file used.
+        # test_access.py's, one per login attempt after a callback; test_caller_kit.py's, one per kit file
+        # used; server-systemd's test_login_layers.py's.
         **{name: (column, ["-", "-", CALLBACK_GATE, "@", "-l", "ttyS1", "0W5551234"])
-           for name in ("callroot", "calllocal", "callppp", "callkit", "callterm")},
+           for name in ("callroot", "calllocal", "callppp", "callkit", "callterm",
+                        "calllayerroot", "calllayerlocal", "calllayerctl")},
     }
 
 
