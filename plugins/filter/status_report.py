@@ -8,17 +8,23 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 name: status_report
-short_description: A fleet report (summary, Markdown, self-contained HTML) from line_status results
+short_description: The fleet report's figures (summary, totals, lines problems first, calls, timeline) from line_status results
 version_added: 0.1.0
 author: dialin.callback contributors
 description:
   - Takes one entry per server, C({host, ok, msg, result}) where C(result) is what
-    M(dialin.callback.line_status) returned, and returns the fleet's summary and two documents.
+    M(dialin.callback.line_status) returned, and returns what the report's templates show
+    (C(playbooks/templates/status/)); it writes no HTML or Markdown itself.
   - The summary counts lines up and down (health C(CRITICAL) or an unreachable server is down), calls,
-    callbacks per number, failures (calls that ended without a PPP link, failed or refused callbacks),
-    and PPP hours.
-  - The HTML page holds everything itself (inline CSS, an inline SVG timeline of the calls per line,
-    one small inline script); it loads nothing from elsewhere.
+    callbacks asked, dialled and connected, failed callbacks, the gate's refusals, unknown logins and PAP
+    failures (each apart), PPP sessions, their minutes and hours, and bytes.
+  - Totals for the period per pseudo-login, per number called back and per PPP user (callbacks dialled and
+    connected, the callback legs' minutes, the calls the server paid, PPP sessions and their minutes).
+  - A line's health in the report is its M(dialin.callback.line_status) health, raised to C(WARNING) when its
+    gate refusals, unknown logins or PAP failures in the period are more than the given thresholds.
+    Lines are listed problems first (C(CRITICAL), then C(WARNING), then C(OK)); an unreachable server is a
+    C(CRITICAL) row.
+  - Times are ISO 8601 in the controller's local time with their UTC offset (C(2026-11-30T22:03:41+00:00)).
 options:
   _input:
     description: The servers' entries.
@@ -33,120 +39,248 @@ options:
     description: The start of the calls' period (seconds since the epoch), for the timeline's scale.
     type: float
     required: true
+  thresholds:
+    description:
+      - The most gate refusals (C(status_warn_gate_refusals)), unknown logins (C(status_warn_unknown_logins))
+        and PAP failures (C(status_warn_pap_failures)) a line may have in the period and stay C(OK); each a whole
+        number of 0 or more, an error names the key given.
+    type: dict
+    default: {status_warn_gate_refusals: 3, status_warn_unknown_logins: 3, status_warn_pap_failures: 3}
 '''
 
 EXAMPLES = r'''
-- name: Write the report
-  ansible.builtin.copy:
-    content: "{{ (servers | dialin.callback.status_report(generated=now, since=since)).html }}"
+- name: The report's figures, once
+  ansible.builtin.set_fact:
+    report: "{{ servers | dialin.callback.status_report(generated=now, since=since,
+                thresholds={'status_warn_pap_failures': 5}) }}"
+
+- name: Write the page
+  ansible.builtin.template:
+    src: status/status.html.j2
     dest: status.html
     mode: "0644"
 '''
 
 RETURN = r'''
 _value:
-  description: C(summary) (a dict), C(markdown) and C(html) (strings), C(servers) (the per-line rows).
+  description:
+    - C(summary) (a dict, the run's artifact), C(servers) (the entries, problems first), C(lines) (one row per
+      line, unreachable server or server without a dial-in port, problems first, each with its calls formatted for the report), C(totals)
+      (C(by_pseudo_login), C(by_number), C(by_ppp_user)), C(timeline) (the SVG's geometry), C(generated),
+      C(since) (ISO 8601), C(thresholds), C(outcomes) (each outcome's words, for the legend).
   type: dict
 '''
 
 import datetime
-import html
+
+from ansible.errors import AnsibleFilterError
 
 FAILED_OUTCOMES = ('ppp_auth_failed', 'callback_failed', 'callback_refused', 'refused', 'no_login')
+HEALTH_RANK = {'CRITICAL': 0, 'WARNING': 1, 'OK': 2}
+THRESHOLDS = (
+    # variable, default, the outcome it counts, its words
+    ('status_warn_gate_refusals', 3, 'callback_refused', 'callback(s) refused by the gate'),
+    ('status_warn_unknown_logins', 3, 'refused', 'unknown login(s)'),
+    ('status_warn_pap_failures', 3, 'ppp_auth_failed', 'PAP failure(s)'),
+)
+OUTCOMES = (
+    ('ppp', 'PPP link'),
+    ('login', 'login without PPP'),
+    ('callback_failed', 'callback failed'),
+    ('callback_refused', 'refused by the gate'),
+    ('ppp_auth_failed', 'PAP failed'),
+    ('refused', 'unknown login'),
+    ('no_login', 'hung up before a login'),
+)
 
 
-def _ts(t):
+def iso(t):
+    """Seconds since the epoch as ISO 8601 in the controller's local time, with its UTC offset."""
     if t is None:
         return ''
-    return datetime.datetime.fromtimestamp(float(t)).strftime('%Y-%m-%d %H:%M:%S')
+    return datetime.datetime.fromtimestamp(float(t)).astimezone().isoformat(timespec='seconds')
 
 
-def _hm(t):
-    return datetime.datetime.fromtimestamp(float(t)).strftime('%m-%d %H:%M')
+def duration(seconds):
+    """H:MM:SS, '' for None."""
+    if seconds is None:
+        return ''
+    minutes, sec = divmod(int(round(float(seconds))), 60)
+    hours, minutes = divmod(minutes, 60)
+    return '%d:%02d:%02d' % (hours, minutes, sec)
 
 
-def summarize(servers):
-    s = {'servers': len(servers), 'servers_unreachable': 0, 'lines': 0, 'lines_up': 0, 'lines_down': 0,
-         'lines_warning': 0, 'calls': 0, 'callbacks': 0, 'callbacks_by_number': {}, 'failures': 0,
-         'failures_by_outcome': {}, 'ppp_sessions': 0, 'ppp_hours': 0.0, 'bytes_in': 0, 'bytes_out': 0}
-    for srv in servers:
-        if not srv.get('ok'):
-            s['servers_unreachable'] += 1
-            continue
-        for ln in srv['result'].get('lines', []):
-            s['lines'] += 1
-            if ln['healthy']:
-                s['lines_up'] += 1
-            else:
-                s['lines_down'] += 1
-            if ln['health'] == 'WARNING':
-                s['lines_warning'] += 1
-            for c in ln.get('calls', []):
-                s['calls'] += 1
-                if c.get('callback_result'):
-                    s['callbacks'] += 1
-                    key = c.get('callback_number') or '(unknown)'
-                    per = s['callbacks_by_number'].setdefault(key, {'calls': 0, 'success': 0, 'failed': 0})
-                    per['calls'] += 1
-                    per['success' if c['callback_result'] == 'success' else 'failed'] += 1
-                if c.get('outcome') in FAILED_OUTCOMES:
-                    s['failures'] += 1
-                    s['failures_by_outcome'][c['outcome']] = s['failures_by_outcome'].get(c['outcome'], 0) + 1
-                if c.get('ppp_start') and c.get('ppp_end') and c.get('outcome') == 'ppp':
-                    s['ppp_sessions'] += 1
-                    s['ppp_hours'] += (c['ppp_end'] - c['ppp_start']) / 3600.0
-                s['bytes_in'] += c.get('bytes_in') or 0
-                s['bytes_out'] += c.get('bytes_out') or 0
-    s['ppp_hours'] = round(s['ppp_hours'], 4)
-    return s
+def _thresholds(given):
+    out = {}
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(name for name, _d, _o, _w in THRESHOLDS))
+    if unknown:
+        raise AnsibleFilterError('status_report: unknown threshold(s) %s (known: %s)' % (
+            ', '.join(unknown), ', '.join(name for name, _d, _o, _w in THRESHOLDS)))
+    for name, default, _outcome, _words in THRESHOLDS:
+        value = given.get(name, default)
+        if value is None or value == '':
+            value = default
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+            raise AnsibleFilterError('%s: %r is not a whole number of 0 or more (the most such calls a line may '
+                                     'have in the period and stay OK)' % (name, value))
+        if int(value) < 0:
+            raise AnsibleFilterError('%s: %r is not a whole number of 0 or more' % (name, value))
+        out[name] = int(value)
+    return out
+
+
+def _minutes(seconds):
+    return round(seconds / 60.0, 2)
+
+
+def _add(table, key, call):
+    per = table.setdefault(key, {'calls': 0, 'callbacks': 0, 'dialled': 0, 'connected': 0, 'failed': 0,
+                                 'refused': 0, 'callback_seconds': 0.0, 'ppp_sessions': 0, 'ppp_seconds': 0.0,
+                                 'pap_failures': 0, 'bytes_in': 0, 'bytes_out': 0})
+    per['calls'] += 1
+    result = call.get('callback_result')
+    if result:
+        per['callbacks'] += 1
+    # Dialled: callback took the line and dialled (a refusal by the gate dials nothing).
+    if result in ('success', 'failed', 'none'):
+        per['dialled'] += 1
+    if result == 'success':
+        per['connected'] += 1
+    if call.get('outcome') == 'callback_failed':
+        per['failed'] += 1
+    if result == 'refused':
+        per['refused'] += 1
+    per['callback_seconds'] += call.get('callback_seconds') or 0.0
+    if call.get('outcome') == 'ppp':
+        per['ppp_sessions'] += 1
+        per['ppp_seconds'] += call.get('ppp_seconds') or 0.0
+    if call.get('outcome') == 'ppp_auth_failed':
+        per['pap_failures'] += 1
+    per['bytes_in'] += call.get('bytes_in') or 0
+    per['bytes_out'] += call.get('bytes_out') or 0
+
+
+def _finish(table):
+    out = []
+    for key in sorted(table):
+        per = dict(table[key])
+        per['callback_minutes'] = _minutes(per.pop('callback_seconds'))
+        per['ppp_minutes'] = _minutes(per.pop('ppp_seconds'))
+        per['name'] = key
+        out.append(per)
+    return out
 
 
 def _call_row(c):
-    return [_ts(c['start']), c.get('login') or '', c.get('callback_number') or '', c.get('callback_result') or '',
-            c.get('ppp_user') or '', _ts(c.get('ppp_start')), _ts(c.get('ppp_end')),
-            '' if c.get('bytes_in') is None else str(c['bytes_in']),
-            '' if c.get('bytes_out') is None else str(c['bytes_out']), c.get('end_reason') or '', c.get('outcome') or '']
+    row = dict(c)
+    row.update({
+        'start_iso': iso(c.get('start')), 'callback_time_iso': iso(c.get('callback_time')),
+        'ppp_start_iso': iso(c.get('ppp_start')), 'ppp_end_iso': iso(c.get('ppp_end')),
+        'callback_duration': duration(c.get('callback_seconds')), 'ppp_duration': duration(c.get('ppp_seconds')),
+        'problem': c.get('outcome') in FAILED_OUTCOMES and c.get('outcome') != 'no_login',
+    })
+    return row
 
 
-CALL_HEADER = ['start', 'login', 'number called back', 'callback', 'PPP user', 'PPP start', 'PPP end',
-               'bytes in', 'bytes out', 'end reason', 'outcome']
+def _line_row(host, ln, thresholds):
+    calls = ln.get('calls', [])
+    health, reasons = ln['health'], [ln['reason']]
+    warnings = []
+    for name, _default, outcome, words in THRESHOLDS:
+        n = sum(1 for c in calls if c.get('outcome') == outcome)
+        if n > thresholds[name]:
+            warnings.append('%d %s, more than %s=%d' % (n, words, name, thresholds[name]))
+    if warnings:
+        if health == 'OK':
+            health, reasons = 'WARNING', []
+        reasons += warnings
+    counts = dict((o, 0) for o, _w in OUTCOMES)
+    for c in calls:
+        counts[c['outcome']] = counts.get(c['outcome'], 0) + 1
+    return {'host': host, 'line': ln['line'], 'port': ln.get('port', ln['line']), 'state': ln['state'],
+            'health': health, 'line_status_health': ln['health'], 'reason': '; '.join(reasons),
+            'warnings': warnings, 'reachable': True, 'no_port': False, 'calls': [_call_row(c) for c in calls], 'counts': counts,
+            'total': len(calls)}
 
 
-def markdown(servers, summary, generated):
-    def esc(v):
-        return str(v).replace('|', '\\|').replace('\n', ' ')
-
-    out = ['# Dial-in callback fleet status', '', 'Generated %s.' % _ts(generated), '', '## Fleet', '',
-           '| servers | unreachable | lines | up | down | warning | calls | callbacks | failures | PPP sessions | PPP hours |',
-           '|---|---|---|---|---|---|---|---|---|---|---|',
-           '| %(servers)d | %(servers_unreachable)d | %(lines)d | %(lines_up)d | %(lines_down)d | %(lines_warning)d | '
-           '%(calls)d | %(callbacks)d | %(failures)d | %(ppp_sessions)d | %(ppp_hours).2f |' % summary, '']
-    if summary['callbacks_by_number']:
-        out += ['### Callbacks per number', '', '| number | callbacks | connected | failed |', '|---|---|---|---|']
-        for num, per in sorted(summary['callbacks_by_number'].items()):
-            out.append('| %s | %d | %d | %d |' % (esc(num), per['calls'], per['success'], per['failed']))
-        out.append('')
+def report_lines(servers, thresholds):
+    rows = []
     for srv in servers:
-        out += ['## %s' % srv['host'], '']
         if not srv.get('ok'):
-            out += ['Unreachable or failed: %s' % esc(srv.get('msg') or ''), '']
+            rows.append({'host': srv['host'], 'line': '', 'port': '', 'state': 'unreachable', 'health': 'CRITICAL',
+                         'line_status_health': None, 'reason': 'unreachable or failed: %s' % (srv.get('msg') or ''),
+                         'warnings': [], 'reachable': False, 'no_port': False, 'calls': [], 'counts': {}, 'total': 0})
             continue
-        if not srv['result']['lines']:
-            out += ['No dial-in port (no port recorded by the mgetty role, no mgetty log).', '']
+        if not srv['result'].get('lines'):
+            rows.append({'host': srv['host'], 'line': '', 'port': '', 'state': 'no dial-in port', 'health': 'OK',
+                         'line_status_health': None, 'warnings': [], 'reachable': True, 'no_port': True,
+                         'reason': 'no port recorded by the mgetty role, no mgetty log', 'calls': [], 'counts': {},
+                         'total': 0})
+        for ln in srv['result'].get('lines', []):
+            rows.append(_line_row(srv['host'], ln, thresholds))
+    return sorted(rows, key=lambda r: (HEALTH_RANK.get(r['health'], 0), r['host'], r['line']))
+
+
+def summarize(servers, rows):
+    s = {'servers': len(servers), 'servers_unreachable': 0, 'servers_without_lines': 0, 'lines': 0, 'lines_up': 0,
+         'lines_down': 0, 'lines_warning': 0, 'calls': 0, 'callbacks': 0, 'callbacks_dialled': 0,
+         'callbacks_connected': 0, 'callbacks_failed': 0, 'gate_refusals': 0, 'unknown_logins': 0,
+         'pap_failures': 0, 'failures': 0, 'failures_by_outcome': {}, 'callback_minutes': 0.0, 'ppp_sessions': 0,
+         'ppp_minutes': 0.0, 'ppp_hours': 0.0, 'bytes_in': 0, 'bytes_out': 0, 'warnings': []}
+    for srv in servers:
+        if not srv.get('ok'):
+            s['servers_unreachable'] += 1
+        elif not srv['result'].get('lines'):
+            s['servers_without_lines'] += 1
+    callback_seconds = ppp_seconds = 0.0
+    for row in rows:
+        if not row['reachable'] or row['no_port']:
             continue
-        out += ['| line | state | health | reason | calls |', '|---|---|---|---|---|']
-        for ln in srv['result']['lines']:
-            out.append('| %s | %s | %s | %s | %d |' % (ln['line'], ln['state'], ln['health'], esc(ln['reason']),
-                                                       ln['counts']['total']))
-        out.append('')
-        for ln in srv['result']['lines']:
-            if not ln['calls']:
-                continue
-            out += ['### %s %s' % (srv['host'], ln['line']), '', '| ' + ' | '.join(CALL_HEADER) + ' |',
-                    '|' + '---|' * len(CALL_HEADER)]
-            out += ['| ' + ' | '.join(esc(v) for v in _call_row(c)) + ' |' for c in ln['calls']]
-            out.append('')
-    return '\n'.join(out) + '\n'
+        s['lines'] += 1
+        if row['health'] == 'CRITICAL':
+            s['lines_down'] += 1
+        else:
+            s['lines_up'] += 1
+        if row['health'] == 'WARNING':
+            s['lines_warning'] += 1
+        s['warnings'] += ['%s %s: %s' % (row['host'], row['line'], w) for w in row['warnings']]
+        for c in row['calls']:
+            s['calls'] += 1
+            result = c.get('callback_result')
+            s['callbacks'] += 1 if result else 0
+            s['callbacks_dialled'] += 1 if result in ('success', 'failed', 'none') else 0
+            s['callbacks_connected'] += 1 if result == 'success' else 0
+            outcome = c.get('outcome')
+            s['callbacks_failed'] += 1 if outcome == 'callback_failed' else 0
+            s['gate_refusals'] += 1 if outcome == 'callback_refused' else 0
+            s['unknown_logins'] += 1 if outcome == 'refused' else 0
+            s['pap_failures'] += 1 if outcome == 'ppp_auth_failed' else 0
+            if outcome in FAILED_OUTCOMES:
+                s['failures'] += 1
+                s['failures_by_outcome'][outcome] = s['failures_by_outcome'].get(outcome, 0) + 1
+            callback_seconds += c.get('callback_seconds') or 0.0
+            if outcome == 'ppp':
+                s['ppp_sessions'] += 1
+                ppp_seconds += c.get('ppp_seconds') or 0.0
+            s['bytes_in'] += c.get('bytes_in') or 0
+            s['bytes_out'] += c.get('bytes_out') or 0
+    s['callback_minutes'] = _minutes(callback_seconds)
+    s['ppp_minutes'] = _minutes(ppp_seconds)
+    s['ppp_hours'] = round(ppp_seconds / 3600.0, 4)
+    return s
+
+
+def totals(rows):
+    by_login, by_number, by_user = {}, {}, {}
+    for row in rows:
+        for c in row['calls']:
+            if c.get('pseudo_login'):
+                _add(by_login, c['pseudo_login'], c)
+                _add(by_number, c.get('callback_number') or '(not in login.config)', c)
+            if c.get('ppp_user'):
+                _add(by_user, c['ppp_user'], c)
+    return {'by_pseudo_login': _finish(by_login), 'by_number': _finish(by_number), 'by_ppp_user': _finish(by_user)}
 
 
 OUTCOME_COLOURS = {'ppp': '#2e7d32', 'login': '#1565c0', 'ppp_auth_failed': '#c62828',
@@ -154,107 +288,48 @@ OUTCOME_COLOURS = {'ppp': '#2e7d32', 'login': '#1565c0', 'ppp_auth_failed': '#c6
                    'no_login': '#9e9e9e'}
 
 
-def timeline_svg(servers, since, generated):
-    rows = []
-    for srv in servers:
-        if srv.get('ok'):
-            for ln in srv['result']['lines']:
-                rows.append(('%s %s' % (srv['host'], ln['line']), ln['calls']))
+def timeline(rows, since, generated):
+    """The SVG's geometry: one row per line, a bar per call from its start to its end."""
+    lines = [r for r in rows if r['reachable'] and not r['no_port']]
     label_w, width, row_h, top = 190, 900, 26, 24
-    height = top + row_h * max(len(rows), 1) + 10
-    span = max(float(generated) - float(since), 1.0)
+    height = top + row_h * max(len(lines), 1) + 10
+    since, generated = float(since), float(generated)
+    span = max(generated - since, 1.0)
 
     def x(t):
-        return label_w + (min(max(float(t), since), generated) - since) / span * (width - label_w - 10)
+        return round(label_w + (min(max(float(t), since), generated) - since) / span * (width - label_w - 10), 1)
 
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" id="timeline" role="img" width="%d" height="%d" '
-             'viewBox="0 0 %d %d">' % (width, height, width, height),
-             '<title>Calls per line from %s to %s</title>' % (_ts(since), _ts(generated))]
+    ticks = []
     for i in range(5):
         t = since + span * i / 4
-        parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>' % (x(t), top - 4, x(t), height - 6))
-        anchor = 'start' if i == 0 else ('end' if i == 4 else 'middle')
-        parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="%s">%s</text>'
-                     % (x(t), top - 8, anchor, html.escape(_hm(t))))
-    for i, (label, calls) in enumerate(rows):
+        ticks.append({'x': x(t), 'label': datetime.datetime.fromtimestamp(t).strftime('%m-%d %H:%M'),
+                      'anchor': 'start' if i == 0 else ('end' if i == 4 else 'middle')})
+    out_rows = []
+    for i, row in enumerate(lines):
         y = top + i * row_h
-        parts.append('<text x="4" y="%d" font-size="12">%s</text>' % (y + 16, html.escape(label)))
-        parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#999"/>' % (label_w, y + 12, width - 10, y + 12))
-        for c in calls:
+        bars = []
+        for c in row['calls']:
             x0 = x(c['start'])
             x1 = max(x(c.get('end') or c['start']), x0 + 3)
-            colour = OUTCOME_COLOURS.get(c.get('outcome'), '#000')
-            parts.append('<rect class="call" x="%.1f" y="%d" width="%.1f" height="16" fill="%s">'
-                         '<title>%s %s: %s</title></rect>'
-                         % (x0, y + 4, x1 - x0, colour, html.escape(_ts(c['start'])),
-                            html.escape(c.get('login') or ''), html.escape(c.get('outcome') or '')))
-    parts.append('</svg>')
-    return ''.join(parts)
+            bars.append({'x': x0, 'width': round(x1 - x0, 1), 'outcome': c.get('outcome') or '',
+                         'title': '%s %s: %s' % (c['start_iso'], c.get('login') or '', c.get('outcome') or '')})
+        out_rows.append({'label': '%s %s' % (row['host'], row['line']), 'y': y, 'bars': bars})
+    return {'width': width, 'height': height, 'label_width': label_w, 'top': top, 'ticks': ticks, 'rows': out_rows,
+            'colours': OUTCOME_COLOURS, 'title': 'Calls per line from %s to %s' % (iso(since), iso(generated))}
 
 
-CSS = ('body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}'
-       'td,th{border:1px solid #bbb;padding:3px 7px;font-size:13px;text-align:left}th{background:#eee}'
-       '.OK{background:#e8f5e9}.WARNING{background:#fff8e1}.CRITICAL{background:#ffebee}')
-
-# The page's one script: counts the rows it shows, a check that the page rendered whole (the test reads it).
-SCRIPT = ('document.addEventListener("DOMContentLoaded",function(){'
-          'var n=document.querySelectorAll("tr.call").length,l=document.querySelectorAll("tr.line").length;'
-          'document.getElementById("rendered").textContent="rendered: "+l+" lines, "+n+" calls";'
-          'document.body.setAttribute("data-rendered","yes");});')
-
-
-def html_page(servers, summary, generated, since):
-    e = html.escape
-    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-           '<title>Dial-in callback fleet status</title><style>%s</style></head><body>' % CSS,
-           '<h1>Dial-in callback fleet status</h1><p>Generated %s; calls since %s.</p>'
-           % (e(_ts(generated)), e(_ts(since))),
-           '<h2>Fleet</h2><table id="summary"><tr><th>servers</th><th>unreachable</th><th>lines</th><th>up</th>'
-           '<th>down</th><th>warning</th><th>calls</th><th>callbacks</th><th>failures</th><th>PPP sessions</th>'
-           '<th>PPP hours</th></tr>',
-           '<tr><td>%(servers)d</td><td>%(servers_unreachable)d</td><td>%(lines)d</td><td>%(lines_up)d</td>'
-           '<td>%(lines_down)d</td><td>%(lines_warning)d</td><td>%(calls)d</td><td>%(callbacks)d</td>'
-           '<td>%(failures)d</td><td>%(ppp_sessions)d</td><td>%(ppp_hours).2f</td></tr></table>' % summary]
-    if summary['callbacks_by_number']:
-        out.append('<h3>Callbacks per number</h3><table id="callbacks"><tr><th>number</th><th>callbacks</th>'
-                   '<th>connected</th><th>failed</th></tr>')
-        for num, per in sorted(summary['callbacks_by_number'].items()):
-            out.append('<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td></tr>' % (e(num), per['calls'], per['success'],
-                                                                                  per['failed']))
-        out.append('</table>')
-    out.append('<h2>Timeline</h2>' + timeline_svg(servers, since, generated))
-    for srv in servers:
-        out.append('<h2>%s</h2>' % e(srv['host']))
-        if not srv.get('ok'):
-            out.append('<p class="CRITICAL">Unreachable or failed: %s</p>' % e(srv.get('msg') or ''))
-            continue
-        if not srv['result']['lines']:
-            out.append('<p>No dial-in port (no port recorded by the mgetty role, no mgetty log).</p>')
-            continue
-        out.append('<table class="lines"><tr><th>line</th><th>state</th><th>health</th><th>reason</th>'
-                   '<th>calls</th></tr>')
-        for ln in srv['result']['lines']:
-            out.append('<tr class="line %s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td></tr>'
-                       % (e(ln['health']), e(ln['line']), e(ln['state']), e(ln['health']), e(ln['reason']),
-                          ln['counts']['total']))
-        out.append('</table>')
-        for ln in srv['result']['lines']:
-            if not ln['calls']:
-                continue
-            out.append('<h3>%s %s</h3><table class="calls"><tr>%s</tr>'
-                       % (e(srv['host']), e(ln['line']), ''.join('<th>%s</th>' % e(h) for h in CALL_HEADER)))
-            for c in ln['calls']:
-                out.append('<tr class="call">%s</tr>' % ''.join('<td>%s</td>' % e(v) for v in _call_row(c)))
-            out.append('</table>')
-    out.append('<p id="rendered"></p><script>%s</script></body></html>' % SCRIPT)
-    return '\n'.join(out) + '\n'
-
-
-def status_report(servers, generated, since):
-    servers = sorted(servers, key=lambda s: s['host'])
-    summary = summarize(servers)
-    return {'summary': summary, 'markdown': markdown(servers, summary, generated),
-            'html': html_page(servers, summary, generated, since), 'servers': servers}
+def status_report(servers, generated, since, thresholds=None):
+    limits = _thresholds(thresholds)
+    rows = report_lines(sorted(servers, key=lambda s: s['host']), limits)
+    rank = {}
+    for row in rows:
+        rank.setdefault(row['host'], HEALTH_RANK.get(row['health'], 0))
+    servers = sorted(servers, key=lambda s: (rank.get(s['host'], 2), s['host']))
+    summary = summarize(servers, rows)
+    summary['thresholds'] = limits
+    return {'summary': summary, 'servers': servers, 'lines': rows, 'totals': totals(rows),
+            'timeline': timeline(rows, since, generated), 'generated': iso(generated), 'since': iso(since),
+            'thresholds': limits, 'outcomes': [{'name': o, 'words': w, 'colour': OUTCOME_COLOURS[o]} for o, w in OUTCOMES]}
 
 
 class FilterModule(object):

@@ -36,6 +36,19 @@ def _ppp_fields(sess):
             'ppp_auth_failed': sess['auth_failed'], 'ppp_pid': sess['pid']}
 
 
+def caller_id(value):
+    """The caller's number as mgetty's audit record has it (``caller='...'``), None for ``none``
+    (mgetty's word when the modem delivered no caller ID) or nothing."""
+    value = (value or '').strip()
+    return None if value in ('', 'none') else value
+
+
+def _seconds(start, end):
+    if start is None or end is None:
+        return None
+    return round(max(end - start, 0.0), 3)
+
+
 def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callback_numbers=None):
     """The calls of one line (``ttyS1``), oldest first, each a dict: start, line, login (what the
     caller typed, login.config's match), program (what login.config ran), pseudo_login (when that was
@@ -43,7 +56,12 @@ def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callba
     (login.config's arguments for the pseudo-login), callback_result (success, failed, refused, none),
     callback_time, callback_login (the login after the callback), the PPP fields (ppp_user, ppp_start,
     ppp_end, bytes_in, bytes_out, end_reason, ppp_local_ip, ppp_peer_ip, ppp_auth_failed), end and
-    outcome (ppp, ppp_auth_failed, callback_failed, callback_refused, refused, login, no_login)."""
+    outcome (ppp, ppp_auth_failed, callback_failed, callback_refused, refused, login, no_login);
+    caller_id (what mgetty logged as the caller's number, None when it logged none), callback_seconds
+    (the callback leg, the call the server paid: from callback's success record, when the dialled
+    line was connected and handed to mgetty, to pppd's exit or else the last record of the mgetty it
+    woke; None without a callback that connected or while pppd runs) and ppp_seconds (pppd's link:
+    from its ``Connect:`` to its ``Exit.``; None without both)."""
     callback_numbers = callback_numbers or {}
     device = '/dev/' + line
     incoming = [r for r in mgetty_runs if r['answered'] and not r['callback_signal_from']]
@@ -65,6 +83,7 @@ def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callba
                 'callback_number': None, 'callback_result': None, 'callback_time': None, 'callback_login': None,
                 'mgetty_pid': run['pid']}
         last_login_time = login.get('time', start)
+        leg_last = None
         if _is_callback(login.get('cmd')):
             pseudo = login.get('user')
             call['pseudo_login'] = pseudo
@@ -81,6 +100,8 @@ def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callba
                 call['callback_result'] = 'success'
                 call['callback_time'] = ev['time']
                 leg = [r for r in woken if r['pid'] == ev['mgetty'] or (r['pid'] is None and within(r['start'], start))]
+                if leg:
+                    leg_last = leg[0]['last']
                 if leg and leg[0]['login']:
                     call['callback_login'] = leg[0]['login']['user']
                     last_login_time = leg[0]['login']['time']
@@ -94,6 +115,11 @@ def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callba
             call.update(_ppp_fields(ppp[0]))
         else:
             call.update(_ppp_fields(None))
+        call['caller_id'] = caller_id(login.get('caller'))
+        call['ppp_seconds'] = _seconds(call['ppp_start'], call['ppp_end'])
+        call['callback_seconds'] = None
+        if call['callback_result'] == 'success' and not (call['ppp_start'] and not call['ppp_end']):
+            call['callback_seconds'] = _seconds(call['callback_time'], call['ppp_end'] or leg_last or call['callback_time'])
         ends = [t for t in (call['ppp_end'], call['callback_time'], login.get('time'), run['last']) if t]
         call['end'] = max(ends) if ends else start
         if call['ppp_start'] and not call['ppp_auth_failed'] and call['ppp_peer_ip']:

@@ -288,6 +288,18 @@ lines:
         end:
           description: The last time known of the call.
           type: float
+        caller_id:
+          description: The caller's number as mgetty logged it (its audit record's C(caller)), null when mgetty logged none.
+          type: str
+        callback_seconds:
+          description:
+            - The callback leg's duration (the call the server dialled and pays), from callback's success record (the
+              dialled line connected and handed to mgetty) to pppd's exit, else the last record of the mgetty it woke.
+            - Null without a callback that connected, and while pppd still runs.
+          type: float
+        ppp_seconds:
+          description: The PPP session's duration, from pppd's C(Connect:) to its C(Exit.); null without both.
+          type: float
     counts:
       description: Calls since O(since) by RV(lines[].calls[].outcome), and C(total).
       type: dict

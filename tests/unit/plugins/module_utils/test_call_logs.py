@@ -229,3 +229,48 @@ def test_calls_are_the_scenarios_that_dialled(run):
 
 def test_callback_numbers_from_the_login_config_the_roles_wrote(run):
     assert call_accounting.callback_numbers(read('login.config')) == {run['pseudo_login']: run['number']}
+
+
+def fixture_calls(run, mgetty_text=None):
+    now = run['now']
+    records = pppd_syslog.parse(read('syslog.log'), now)
+    return call_accounting.calls(
+        LINE, mgetty_log.runs(mgetty_text or read('mg_%s.log' % LINE), now),
+        mgetty_log.callback_events(read('mg_callback.log'), now), pppd_syslog.sessions(records),
+        pppd_syslog.gate_events(records), call_accounting.callback_numbers(read('login.config')))
+
+
+def test_the_callback_leg_and_the_ppp_session_last_what_the_scenarios_saw(run):
+    """Each callback leg runs from callback's connection to pppd's exit, inside the scenario's time;
+    a PPP session from pppd's Connect: to its Exit. spans the moment the caller saw its link up, and
+    is no shorter than pppd's own 'Connect time' (the network phase, rounded to 0.1 min)."""
+    sessions = {s['pid']: s for s in pppd_syslog.sessions(pppd_syslog.parse(read('syslog.log'), run['now']))}
+    calls = fixture_calls(run)
+    for call, rec in zip(calls, run['dialled']):
+        sc = run['scenario'][rec['name']]
+        if sc['expect'] == 'no-callback':
+            assert (call['callback_seconds'], call['ppp_seconds'], call['callback_time']) == (None, None, None)
+            continue
+        # mgetty's and callback's time stamps are whole seconds, syslog's the receiver's.
+        assert rec['t_start'] - 1 <= call['callback_time'] <= call['ppp_start'] + 1
+        assert call['ppp_end'] <= rec['t_end'] + 5
+        assert call['callback_seconds'] == round(call['ppp_end'] - call['callback_time'], 3)
+        assert call['ppp_seconds'] == round(call['ppp_end'] - call['ppp_start'], 3)
+        assert 0 < call['ppp_seconds'] < call['callback_seconds'] < rec['t_end'] + 5 - rec['t_start']
+        if sc['expect'] == 'link':
+            assert call['ppp_start'] <= rec['t_link_up'] <= call['ppp_end']
+            minutes = sessions[call['ppp_pid']]['connect_minutes']
+            assert call['ppp_seconds'] >= minutes * 60 - 3
+        else:
+            # Refused at PAP: pppd ended before the caller's pppd gave up.
+            assert call['ppp_end'] <= rec['t_end_wait'] + 5
+
+
+def test_no_caller_id_in_the_e2e_run_and_the_one_mgetty_logged_when_there_is_one(run):
+    # The emulated line delivers no caller ID: mgetty writes caller='none' (login.c).
+    assert [c['caller_id'] for c in fixture_calls(run)] == [None] * len(run['dialled'])
+    # The same log with the caller ID mgetty read from a modem's "NMBR = " line in the first call's
+    # audit record (what the faults test's modem delivers).
+    text = read('mg_%s.log' % LINE).replace("pid=146, caller='none'", "pid=146, caller='5550199'", 1)
+    calls = fixture_calls(run, text)
+    assert [c['caller_id'] for c in calls] == ['5550199'] + [None] * (len(run['dialled']) - 1)
