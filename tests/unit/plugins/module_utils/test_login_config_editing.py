@@ -14,7 +14,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
-    Line, LoginConfig, MixedFormatError, parse_lines)
+    Line, LoginConfig, LoginConfigError, MixedFormatError, mixed_format_problems, parse_lines, read_login_config)
 
 
 def refusal(text):
@@ -219,3 +219,114 @@ def test_set_entry_removes_later_lines_of_the_name_and_says_so():
     doc = LoginConfig('a\t-\t-\t/bin/a\nb - - /bin/b\na - - /bin/c\n')
     assert doc.set_entry(dict(name='a', program='/bin/a')) == 'updated'
     assert doc.text() == 'a\t-\t-\t/bin/a\nb - - /bin/b\n'
+
+
+SECOND_VERSION_LINE = (
+    'line 2 ("%s") is a second !version line (the first is line 1, "%s"): mgetty switches the format again '
+    'there and reads the lines after it in format %s, while this module edits the whole file in the format of '
+    'the first one. Keep one !version line, above every entry: remove this one and write the lines after it in '
+    'the format of the first.')
+
+
+@pytest.mark.parametrize('text, second, first, version', [
+    ('!version 1\n!version 2\n', '!version 2', '!version 1', '2'),
+    ('!version 2\n!version 1\n', '!version 1', '!version 2', '1'),
+    ('!version 2\n!version 2 x\n', '!version 2 x', '!version 2', '2'),
+    ('!version 2\n!version\n', '!version', '!version 2', '1'),
+])
+def test_a_second_version_line_in_the_words_of_the_refusal(text, second, first, version):
+    """The version a !version line gives is its second word, for the second line as for the first."""
+    assert mixed_format_problems(parse_lines(text)) == [SECOND_VERSION_LINE % (second, first, version)]
+
+
+def test_a_last_line_continued_into_the_end_of_the_file_is_read():
+    doc = LoginConfig('a - - /bin/a x\\\n')
+    assert doc.entries() == [dict(name='a', after_callback='-', userid='-', utmp='-', program='/bin/a', args=['x'])]
+    assert doc.text() == 'a - - /bin/a x\\\n'
+    assert mixed_format_problems(parse_lines('!version 2\n!version 1\\\n')) == [
+        SECOND_VERSION_LINE % ('!version 1', '!version 2', '1')]
+
+
+def test_a_new_document_is_empty():
+    doc = LoginConfig()
+    assert (doc.text(), doc.lines, doc.version) == ('', [], 1)
+
+
+def test_a_line_written_here_has_no_number_in_the_file_read():
+    doc = LoginConfig('# head\na - - /bin/a\n')
+    doc.set_entry(dict(name='b', program='/bin/b'))
+    assert [line.number for line in doc.lines] == [1, 2, None]
+
+
+@pytest.mark.parametrize('text, shown', [
+    ('!version\n', "'!version'"),
+    ('!version 3  \n', "'!version 3  '"),
+    ('!version 3X\n', "'!version 3X'"),
+    ('!version 12', "'!version 12'"),
+])
+def test_an_unsupported_version_line_is_quoted_as_it_stands(text, shown):
+    with pytest.raises(LoginConfigError) as e:
+        LoginConfig(text)
+    assert str(e.value) == 'unsupported login.config version line %s' % shown
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule(object):
+    def fail_json(self, msg):
+        raise Failed(msg)
+
+
+def failure_reading(path):
+    with pytest.raises(Failed) as e:
+        read_login_config(FakeModule(), str(path))
+    return str(e.value)
+
+
+def test_reading_a_file_mgetty_reads_in_two_formats_names_every_problem(tmp_path):
+    path = tmp_path / 'login.config'
+    path.write_text('a - - /bin/a\n!version 2\n!version 1\n')
+    message = failure_reading(path)
+    found = mixed_format_problems(parse_lines(path.read_text()))
+    assert len(found) == 2
+    assert message == '%s %s %s %s Refusing to edit %s, which mgetty would read in two formats; nothing was written.' % (
+        path, found[0], path, found[1], path)
+
+
+def test_reading_an_unsupported_version_says_which_file(tmp_path):
+    path = tmp_path / 'login.config'
+    path.write_text('!version 3\n')
+    assert failure_reading(path) == "%s: unsupported login.config version line '!version 3'" % path
+
+
+def test_reading_a_directory_fails_the_task(tmp_path):
+    assert failure_reading(tmp_path) == 'path %s is a directory, not a file' % tmp_path
+
+
+def test_reading_a_file_that_is_not_there_is_an_empty_document(tmp_path):
+    text, exists, doc = read_login_config(FakeModule(), str(tmp_path / 'login.config'))
+    assert (text, exists, doc.lines, doc.version) == ('', False, [], 1)
+
+
+@pytest.mark.parametrize('text', [
+    '!version 2\na\\\n N u - /bin/a\n',
+    '!version 2\nna\\\nme N u - /bin/a\n',
+])
+def test_converting_to_1_a_line_whose_first_physical_line_holds_only_the_key(text):
+    doc = LoginConfig(text)
+    key = doc.lines[1].key
+    assert doc.convert(1) == ["dropped after-callback flag 'N' of entry %r while converting to version 1" % key]
+    assert doc.text() == '%s\tu\t-\t/bin/a\n' % key
+    assert lines_of(doc) == lines_of(LoginConfig(doc.text()))
+
+
+def test_converting_to_1_a_column_that_starts_a_continued_line():
+    """'a \\' then '\\ u ...': the column is the lone backslash beginning the second physical line; taken
+    out, the key would run into the next line ('a\\ u ...'): the line is rewritten whole."""
+    doc = LoginConfig('!version 2\na \\\n\\ u - /bin/a\n')
+    assert doc.lines[1].fields == ['a', '\\', 'u', '-', '/bin/a']
+    assert doc.convert(1) == ["dropped after-callback flag '\\\\' of entry 'a' while converting to version 1"]
+    assert doc.text() == 'a\tu\t-\t/bin/a\n'
+    assert lines_of(doc) == lines_of(LoginConfig(doc.text()))
