@@ -16,6 +16,8 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import datetime
+import glob
+import gzip
 import json
 import os
 import pwd
@@ -89,13 +91,55 @@ def parse_since(value, now):
 
 
 def read_text(path, unreadable):
+    """The file's text (a ``.gz`` file decompressed), None when it is missing or cannot be read (then
+    named in ``unreadable``)."""
     try:
-        with open(path, 'rb') as f:
+        opener = gzip.open if path.endswith('.gz') else open
+        with opener(path, 'rb') as f:
             return f.read().decode('utf-8', 'replace')
-    except (IOError, OSError) as exc:
+    except (IOError, OSError, EOFError) as exc:
         if os.path.exists(path):
-            unreadable.append('%s (%s)' % (path, exc.strerror))
+            unreadable.append('%s (%s)' % (path, getattr(exc, 'strerror', None) or exc))
         return None
+
+
+def rotations(path):
+    """The log and its rotations that exist, newest first, as logrotate names them: ``path``,
+    ``path.1`` (or ``path.1.gz``), ``path.2.gz``, ... while the numbers follow each other, then
+    ``dateext`` names (``path-20261130``, ``.gz`` or not), the latest first."""
+    out = [path]
+    n = 1
+    while True:
+        found = [c for c in ('%s.%d' % (path, n), '%s.%d.gz' % (path, n)) if os.path.exists(c)]
+        if not found:
+            break
+        out.append(found[0])
+        n += 1
+    dated = [c for c in glob.glob(glob.escape(path) + '-[0-9]*') if re.match(r'^-\d{8,10}(\.gz)?$', c[len(path):])]
+    return out + sorted(dated, key=lambda c: c[len(path) + 1:].split('.')[0], reverse=True)
+
+
+def read_back(path, since, first_time, unreadable):
+    """(text, paths): the log at ``path`` and as many of its rotations as it takes to reach back to
+    ``since`` (seconds since the epoch; the first rotation whose first time stamp, by
+    ``first_time(text)``, is at or before it is the last one read), oldest first; the paths read.
+    text is None when none could be read."""
+    texts, paths = [], []
+    for candidate in rotations(path):
+        text = read_text(candidate, unreadable)
+        if text is None:
+            continue
+        texts.append(text)
+        paths.append(candidate)
+        first = first_time(text)
+        if first is not None and first <= since:
+            break
+    if not texts:
+        return None, []
+    # An older file that does not end its last line gets one: its last line and the next file's
+    # first stay apart.
+    older = [t if t.endswith('\n') or not t else t + '\n' for t in reversed(texts[1:])]
+    return ''.join(older) + texts[0], paths
 
 
 def resolve_port(port, link_dir):
@@ -310,13 +354,17 @@ def collect(params, runner=None, now=None):
     unreadable = []
     ports = list_ports(p, unreadable)
 
-    # mgetty's logs first: syslog is read back to the oldest call in them (the call counters).
+    # mgetty's logs first, each with its rotations back to since: syslog is read back to the oldest
+    # call in them (the call counters). The counters count the current file's calls only.
     logs = {}
     for port, line in ports:
         log_path = os.path.join(p['mgetty_log_dir'], 'mg_%s.log' % line)
-        log_text = read_text(log_path, unreadable)
-        logs[line] = (log_path, log_text, mgetty_log.runs(log_text, now) if log_text else [])
-    oldest = min([since] + [r['start'] for _path, _text, runs in logs.values() for r in runs if r.get('start')])
+        log_text, log_paths = read_back(log_path, since, lambda t: mgetty_log.first_time(t, now), unreadable)
+        current_start = None
+        if log_paths and log_paths[0] == log_path:
+            current_start = mgetty_log.first_time(read_text(log_path, []) or '', now)
+        logs[line] = (log_paths, log_text, mgetty_log.runs(log_text, now) if log_text else [], current_start)
+    oldest = min([since] + [r['start'] for _paths, _text, runs, _c in logs.values() for r in runs if r.get('start')])
 
     procs = Processes(p['proc_dir'])
     # Syslog: pppd sessions and the gate's verdicts.
@@ -324,10 +372,11 @@ def collect(params, runner=None, now=None):
     syslog_sources = []
     if p['syslog_source'] in ('auto', 'files'):
         for path in p['syslog_files']:
-            text = read_text(path, unreadable)
+            # Back to an hour before since: a PPP session that started before a call may end after it.
+            text, paths = read_back(path, since - 3600, lambda t: pppd_syslog.first_time(t, now), unreadable)
             if text is not None:
                 syslog_text.append(text)
-                syslog_sources.append('syslog:' + path)
+                syslog_sources.extend('syslog:' + x for x in paths)
     journalctl = runner.which('journalctl')
     if p['syslog_source'] == 'journal' or (p['syslog_source'] == 'auto' and not syslog_text and journalctl):
         if not journalctl:
@@ -344,7 +393,8 @@ def collect(params, runner=None, now=None):
     records = pppd_syslog.parse('\n'.join(syslog_text), now)
     sessions = pppd_syslog.sessions(records)
     gates = pppd_syslog.gate_events(records)
-    cb_text = read_text(p['callback_log'], unreadable) or ''
+    cb_text, cb_paths = read_back(p['callback_log'], since, lambda t: mgetty_log.first_time(t, now), unreadable)
+    cb_text = cb_text or ''
     cb_events = mgetty_log.callback_events(cb_text, now)
     numbers = call_accounting.callback_numbers(read_text(p['login_config'], unreadable))
     utmp_records = utmp_file.read(p['utmp']) if os.access(p['utmp'], os.R_OK) else []
@@ -353,9 +403,8 @@ def collect(params, runner=None, now=None):
     lines = []
     for port, line in ports:
         sources = ['proc']
-        log_path, log_text, runs = logs[line]
-        if log_text is not None:
-            sources.append('mgetty_log:' + log_path)
+        log_paths, log_text, runs, current_start = logs[line]
+        sources.extend('mgetty_log:' + x for x in log_paths)
         lock, lock_path = read_lock(p['lock_dir'], line, procs)
         if lock:
             sources.append('lock:' + lock_path)
@@ -371,10 +420,12 @@ def collect(params, runner=None, now=None):
             counts[c['outcome']] = counts.get(c['outcome'], 0) + 1
         flag, reason = health(state, detail, calls)
         lines.append({'line': line, 'port': port, 'state': state, 'detail': detail,
-                      'sources': sources + syslog_sources + (['callback_log:' + p['callback_log']] if cb_text else [])
+                      'sources': sources + syslog_sources + ['callback_log:' + x for x in cb_paths]
                       + (['login_config:' + p['login_config']] if numbers else []),
                       'unreadable': unreadable, 'mgetty_pid': mgetty_pid, 'lock': lock, 'ppp': ppp, 'calls': calls,
-                      'counts': counts, 'calls_total': calls_total(all_calls, state),
+                      'counts': counts,
+                      'calls_total': calls_total([c for c in all_calls
+                                                  if current_start is not None and c['start'] >= current_start], state),
                       'health': flag, 'healthy': flag != 'CRITICAL', 'reason': reason})
     return {'now': now, 'since': since, 'lines': lines, 'healthy': all(ln['healthy'] for ln in lines),
             'prometheus': prometheus_text.render(lines, now)}

@@ -44,6 +44,15 @@ def parse_lines(text, now):
     return out
 
 
+def first_time(text, now):
+    """The time of the log's first time-stamped line, None when it has none."""
+    for raw in text.splitlines():
+        m = _LINE.match(raw.rstrip('\r'))
+        if m:
+            return local_time_without_year(int(m.group('mon')), int(m.group('day')), m.group('hms'), now)
+    return None
+
+
 def audit_fields(text):
     """``key=value`` pairs of an audit record (values in quotes may hold commas)."""
     return {k: (q if q or v == '' else v) for k, q, v in _AUDIT_FIELD.findall(text)}

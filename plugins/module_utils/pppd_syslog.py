@@ -103,6 +103,15 @@ def parse_line(line, now=None):
             'pid': int(m.group('pid')) if m.group('pid') else None, 'msg': m.group('msg')}
 
 
+def first_time(text, now=None):
+    """The time of the first syslog line of the text (any program), None when it has none."""
+    for line in text.splitlines():
+        rec = parse_line(line, now)
+        if rec:
+            return rec['time']
+    return None
+
+
 def parse(text, now=None, programs=('pppd', 'dialin-callback')):
     """The parsed lines of the given programs, in file order."""
     out = []

@@ -31,6 +31,9 @@ description:
   - B(Calls) since O(since), put together from mgetty's log of the line (each answered call, the name typed
     and what C(login.config) ran), callback's log (C(mg_callback.log)), the gate's and pppd's syslog lines
     (O(syslog_source)) and C(login.config) (the number a pseudo-login is called back on).
+  - Each log file is read with as many of its rotations as it takes to reach back to O(since) (syslog files
+    to an hour before it), as logrotate names them (C(FILE.1), C(FILE.2.gz), ..., or C(FILE-YYYYMMDD) with
+    C(dateext)), compressed or not; each file read is named in RV(lines[].sources).
   - B(Health) per line, for monitoring, see RV(lines[].health).
 author:
   - dialin.callback maintainers (@dialin)
@@ -306,7 +309,7 @@ lines:
       sample: {total: 3, ppp: 1, refused: 1, ppp_auth_failed: 1}
     calls_total:
       description:
-        - The finished calls in the line's logs (all of mgetty's current C(mg_TTY.log), whatever O(since)), by
+        - The finished calls in the line's logs (all of mgetty's current C(mg_TTY.log), not its rotations, whatever O(since)), by
           RV(lines[].calls[].outcome), every outcome present; the call the line is in is counted once it ends.
           The counter C(dialin_callback_calls_total) of RV(prometheus).
       type: dict
