@@ -172,11 +172,13 @@ def test_the_html_page_renders_in_chromium_without_errors(report):
     assert len(re.findall(r"<rect class=\"(?:no_login|refused)\"", dom.stdout)) == 3
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10000
-    # Kept for a look after the run (Molecule's ephemeral directory).
-    keep = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if keep:
-        for name in ("status.html", "status.md", "status.json", "status.png"):
-            shutil.copy(report["dir"] / name, os.path.join(keep, name))
+    # Kept for a look after the run: Molecule's ephemeral directory (until destroy prunes it), and
+    # DIALIN_STATUS_KEEP_DIR when set (where docs/status.md's screenshot is taken from).
+    for keep in (os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY"), os.environ.get("DIALIN_STATUS_KEEP_DIR")):
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for name in ("status.html", "status.md", "status.json", "status.png"):
+                shutil.copy(report["dir"] / name, os.path.join(keep, name))
 
 
 # Log rotation (the mgetty role's logrotate.yml): the package's file, checked and not duplicated.
