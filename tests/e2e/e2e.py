@@ -570,6 +570,8 @@ def configure(combo: Combo, args: argparse.Namespace, extra: list) -> dict:
                 created = any(ln.startswith('leaver:') for ln in read(os.path.join(server, 'etc', 'passwd')).splitlines())
                 combo.checks.append({'name': 'configure: server: the first run (e2e_former) creates the account leaver',
                                      'ok': created, 'detail': f'log {logfile}'})
+                # The removed-user scenario's positive control (former-user) calls with these.
+                keep_former_accounts(server, rundir)
             elif step == 'second':
                 bad = [ln for ln in res.stdout.splitlines() if ' changed=' in ln and ' changed=0 ' not in ln]
                 lines = [ln for ln in res.stdout.splitlines() if ln.startswith('changed:')]
@@ -597,6 +599,21 @@ def configure(combo: Combo, args: argparse.Namespace, extra: list) -> dict:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, 'usr', 'sbin', 'policy-rc.d'))
     return timings
+
+
+# The server's account files after its first configuration run (guest/orchestrate.py's
+# FORMER_ACCOUNT_FILES), moved into the VM's out/former-accounts at boot and removed when the VM
+# has run: they hold PAP secrets and password hashes, which no output of the run keeps.
+FORMER_ACCOUNT_FILES = ('etc/passwd', 'etc/shadow', 'etc/group', 'etc/gshadow', 'etc/ppp/pap-secrets')
+FORMER_ACCOUNTS = 'former-accounts'
+
+
+def keep_former_accounts(server: str, rundir: str) -> None:
+    kept = os.path.join(rundir, FORMER_ACCOUNTS)
+    shutil.rmtree(kept, ignore_errors=True)
+    for rel in FORMER_ACCOUNT_FILES:
+        os.makedirs(os.path.dirname(os.path.join(kept, rel)), exist_ok=True)
+        shutil.copyfile(os.path.join(server, rel), os.path.join(kept, rel))
 
 
 def _text(data) -> str:
@@ -666,6 +683,8 @@ def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
     # The guest stops starting scenarios in time to report before the hard timeout.
     cfg['budget_seconds'] = max(timeout - 45, 30)
     write(os.path.join(out, 'config.json'), json.dumps(cfg, indent=1))
+    if os.path.isdir(os.path.join(rundir, FORMER_ACCOUNTS)):
+        shutil.move(os.path.join(rundir, FORMER_ACCOUNTS), os.path.join(out, FORMER_ACCOUNTS))
     problem = line_status_step.build(out, ansible_env(rundir), COLLECTION)
     if problem:
         log(f'line_status: {problem}')
@@ -696,6 +715,7 @@ def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
     res = subprocess.CompletedProcess(cmd, proc.returncode, output, '')
     elapsed = time.monotonic() - t
     combo.vm_cpu = cpu.stop()
+    shutil.rmtree(os.path.join(out, FORMER_ACCOUNTS), ignore_errors=True)
     write(os.path.join(rundir, 'qemu.log'), output)
     if res.returncode == 124 or res.returncode == 137:
         log(f'{combo.name}: VM: killed by the hard timeout after {elapsed:.1f} s')
@@ -825,6 +845,14 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
                 bool(hung) and bool(callback) and all(e.get('number') == caller_no for e in callback),
                 f'hangups before the callback: {json.dumps(hung)[:300]}; server dials: {json.dumps(callback)[:400]}')
             add(f'{name}: the caller answered the callback (ATA)', bool(answered), json.dumps(answered)[:300])
+        if sc['expect'] == 'link' and configured[name].get('accounts') == 'former':
+            # The removed account's old password worked while the account was there: the removed-user
+            # scenario's refusal is the removal's doing.
+            user = configured[name].get('ppp_user', '')
+            passed = [m for _t, m in log_ if f'PAP peer authentication succeeded for {user}' in m]
+            add(f"{name}: with the first run's accounts the server's pppd accepted {user!r}'s PAP password (syslog)",
+                bool(user) and bool(passed),
+                'pppd lines: ' + ' | '.join(m for _t, m in log_ if 'pppd' in m)[-1200:])
         if sc['expect'] == 'no-callback':
             # Tried for real: mgetty answered, the caller's name reached it and login.config's
             # catch-all refused it (mgetty's audit line names the login and the program it ran),

@@ -43,7 +43,7 @@ def expected_calls(results: dict) -> list:
         sc = by_name.get(rec['name'], {})
         if sc.get('expect') == 'link':
             exp = {'outcome': 'ppp', 'pseudo_login': 'call', 'callback_result': 'success',
-                   'callback_number': number, 'ppp_user': cfg.get('smoke_user'),
+                   'callback_number': number, 'ppp_user': sc.get('ppp_user', cfg.get('smoke_user')),
                    'ppp_peer_ip': cfg.get('caller_ppp_ip'), 'ppp_local_ip': cfg.get('server_ppp_ip')}
         elif sc.get('expect') == 'no-link-no-callback':
             # login.config broken (Debian's file): /AutoPPP/ ran pppd at once, no callback; the callback
@@ -75,12 +75,14 @@ def live_checks(out: str, results: dict) -> list:
     """What line_status said during each call that linked: while the server's callback program
     waited to dial back, and while the PPP link was up."""
     cfg = results.get('config', {})
+    by_name = {sc['name']: sc for sc in cfg.get('scenarios', [])}
     line_name = os.path.basename(cfg.get('server_line', {}).get('device', ''))
     found = []
     for rec in results.get('scenarios', []):
         if rec.get('expect') != 'link' or 't_start' not in rec:
             continue
         name = rec['name']
+        ppp_user = by_name.get(name, {}).get('ppp_user', cfg.get('smoke_user'))
         cb = rec.get('line_status_callback') or {'error': 'not run'}
         line, problem = _load(out, cb['report']) if cb.get('report') else (None, cb.get('error'))
         if line is not None:
@@ -98,7 +100,7 @@ def live_checks(out: str, results: dict) -> list:
         if line is not None:
             ppp = line.get('ppp') or {}
             want = {'local_ip': cfg.get('server_ppp_ip'), 'peer_ip': cfg.get('caller_ppp_ip'),
-                    'user': cfg.get('smoke_user')}
+                    'user': ppp_user}
             ok = (line.get('state') == 'ppp_up' and all(ppp.get(k) == v for k, v in want.items())
                   and (ppp.get('interface') or '').startswith('ppp')
                   and any(src.startswith('interface:ppp') for src in line.get('sources', []))

@@ -435,6 +435,53 @@ def restore_login_config(name: str, saved: dict) -> None:
           f'(before the scenario: {saved["uid"]}:{saved["gid"]} {oct(saved["mode"])})')
 
 
+# The account files as the server's first configuration run left them (e2e_former: one PPP account
+# more), copied by e2e.py before the next run revoked that account.
+FORMER_ACCOUNTS_DIR = f'{OUT}/former-accounts'
+FORMER_ACCOUNT_FILES = ('/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/ppp/pap-secrets')
+
+
+def install_former_accounts(name: str, user: str) -> dict:
+    """Puts the account files of the server's first run in place (each with the owner and mode of
+    the file it replaces); returns what is needed to put the current ones back."""
+    saved = {}
+    for path in FORMER_ACCOUNT_FILES:
+        st = os.stat(path)
+        with open(path, 'rb') as f:
+            saved[path] = {'data': f.read(), 'mode': st.st_mode & 0o7777, 'uid': st.st_uid, 'gid': st.st_gid}
+    former = {}
+    for path in FORMER_ACCOUNT_FILES:
+        with open(FORMER_ACCOUNTS_DIR + path, 'rb') as f:
+            former[path] = f.read()
+    # The account is what the next run revoked: present, unlocked and in the PPP group before, and
+    # not in the current files' pap-secrets.
+    shadow = [ln.split(b':') for ln in former['/etc/shadow'].splitlines()]
+    entry = next((f for f in shadow if f[0] == user.encode()), None)
+    secrets = [ln.split() for ln in former['/etc/ppp/pap-secrets'].splitlines()
+               if ln.strip() and not ln.lstrip().startswith(b'#')]
+    check(f'{name}: the first run\'s files have {user} unlocked with a PAP secret, the current ones no secret for it',
+          bool(entry) and not entry[1].startswith(b'!') and any(f[:1] == [user.encode()] for f in secrets)
+          and not any(ln.split()[:1] == [user.encode()]
+                      for ln in saved['/etc/ppp/pap-secrets']['data'].splitlines()),
+          f'shadow entry {entry and [entry[0], entry[1][:2] + b"..."]}; first run\'s secrets for: {[f[0] for f in secrets]}')
+    for path in FORMER_ACCOUNT_FILES:
+        _write_root_file(path, former[path], saved[path]['mode'], saved[path]['uid'], saved[path]['gid'])
+    note(f'{name}: account files of the first configuration run in place: {", ".join(FORMER_ACCOUNT_FILES)}')
+    return saved
+
+
+def restore_current_accounts(name: str, saved: dict) -> None:
+    back = {}
+    for path, old in saved.items():
+        _write_root_file(path, old['data'], old['mode'], old['uid'], old['gid'])
+        st = os.stat(path)
+        with open(path, 'rb') as f:
+            back[path] = (f.read() == old['data'], (st.st_uid, st.st_gid, st.st_mode & 0o7777)
+                          == (old['uid'], old['gid'], old['mode']))
+    check(f"{name}: the current account files are back, byte for byte, with their owner and mode",
+          all(same and meta for same, meta in back.values()), json.dumps(back))
+
+
 def scenario(cfg: dict, sc: dict) -> None:
     name, peer, expect = sc['name'], sc['peer'], sc['expect']
     rec = {'name': name, 'peer': peer, 'expect': expect}
@@ -456,11 +503,15 @@ def scenario(cfg: dict, sc: dict) -> None:
           f'mgetty pids {pids}, parents {ppids}, previous scenario mgetty pid {prev[-1:] or None}')
     # login.config broken for this call: Debian's shipped file, the collection's put back afterwards.
     saved = install_debian_login_config(name, rec) if sc.get('login_config') == 'debian' else None
+    # The removed account's positive control: the server's accounts as before the removal.
+    accounts = install_former_accounts(name, sc['ppp_user']) if sc.get('accounts') == 'former' else None
     try:
         place_call(cfg, sc, rec)
     finally:
         if saved is not None:
             restore_login_config(name, saved)
+        if accounts is not None:
+            restore_current_accounts(name, accounts)
 
 
 def place_call(cfg: dict, sc: dict, rec: dict) -> None:
