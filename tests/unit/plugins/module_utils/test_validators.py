@@ -121,3 +121,23 @@ def test_ipv4_network_is_empty_for_invalid_input(address, netmask):
 
 def test_ipv4_network_filter_is_the_shared_function():
     assert Ipv4NetworkFilter().filters() == {'ipv4_network': validators.ipv4_network}
+
+
+# ---------------------------------------------------------------- PPP passwords: the words of each refusal
+@pytest.mark.parametrize('value, problem', [
+    ('', 'is empty or not a string'),
+    (None, 'is empty or not a string'),
+    (5, 'is empty or not a string'),
+    ('a\tb', 'contains a control character (newline, tab, ^C, DEL...)'),
+    ('a\x7f', 'contains a control character (newline, tab, ^C, DEL...)'),
+    ('x' * 256, 'is longer than 255 bytes'),
+    (u'\u00e9' * 128, 'is longer than 255 bytes'),
+    ('@/etc/ppp/secret', 'starts with "@/", which pppd reads as the name of a file holding the secret'),
+])
+def test_ppp_password_problem_in_its_words(value, problem):
+    assert validators.ppp_password_problem(value) == problem
+
+
+@pytest.mark.parametrize('value', ['x' * 255, u'\u00e9' * 127 + 'x', '@', 'a@/b', ' top "secret" #1\\'])
+def test_ppp_password_problem_is_none_for_a_usable_password(value):
+    assert validators.ppp_password_problem(value) is None
