@@ -105,6 +105,8 @@ WORDS = [
     ('h \\x41 \\x4g \\x \\x414 \\xfF \\xA \\x9z',
      [('h', 0, 1), ('A', 2, 6), ('\x04g', 7, 11), ('\x00', 12, 14), ('A4', 15, 20), ('\udcff', 21, 25),
       ('\n', 26, 29), ('\tz', 30, 34)]),
+    # a letter after the digits, or after a backslash, is a character of its own
+    ('X \\X \\1X \\x4X \\xX', [('X', 0, 1), ('X', 2, 4), ('\x01X', 5, 8), ('\x04X', 9, 13), ('\x00X', 14, 17)]),
     # quotes: either kind, up to the same one, blanks and '#' inside; escapes inside them too
     ('"a b" \'a"b\' "a\\"b" "" \'\' "x\\101y" "#no comment" "tab\\there"',
      [('a b', 0, 5), ('a"b', 6, 11), ('a"b', 12, 18), ('', 19, 21), ('', 22, 24), ('xAy', 25, 33),

@@ -167,27 +167,48 @@ def test_only_the_first_128_bytes_of_a_lock_file_are_read(tmp_path):
     assert uucp_lock.read_lock_pid(path) == 4242
 
 
-@pytest.mark.parametrize('pid', [None, 0, -1, dead_pid()])
-def test_no_process_has_these_pids(pid):
-    """0 and -1 would signal a process group or every process: never alive."""
+def recording_kill(monkeypatch, error=None):
+    """os.kill replaced: no signal is ever sent (not even by a mutant of pid_alive); the calls are recorded."""
+    calls = []
+
+    def kill(pid, sig):
+        calls.append((pid, sig))
+        if error is not None:
+            raise OSError(error, os.strerror(error))
+    monkeypatch.setattr(os, 'kill', kill)
+    return calls
+
+
+@pytest.mark.parametrize('pid', [None, 0, -1])
+def test_no_process_has_these_pids_and_none_is_signalled(monkeypatch, pid):
+    """0 and -1 would signal a process group or every process: never asked."""
+    calls = recording_kill(monkeypatch)
     assert uucp_lock.pid_alive(pid) is False
+    assert calls == []
 
 
-@pytest.mark.parametrize('pid', [1, os.getpid()])
-def test_init_and_this_process_are_alive(pid):
+def test_a_pid_no_process_has_is_dead():
+    assert uucp_lock.pid_alive(dead_pid()) is False
+
+
+@pytest.mark.parametrize('pid', [1, 2, 4242])
+def test_a_process_is_asked_with_signal_0_and_alive(monkeypatch, pid):
+    calls = recording_kill(monkeypatch)
     assert uucp_lock.pid_alive(pid) is True
+    assert calls == [(pid, 0)]
 
 
 def test_a_process_that_may_not_be_signalled_is_alive(monkeypatch):
-    def kill(pid, sig):
-        raise OSError(errno.EPERM, 'Operation not permitted')
-    monkeypatch.setattr(os, 'kill', kill)
+    recording_kill(monkeypatch, errno.EPERM)
     assert uucp_lock.pid_alive(4242) is True
 
 
+def test_a_process_that_is_gone_is_dead(monkeypatch):
+    recording_kill(monkeypatch, errno.ESRCH)
+    assert uucp_lock.pid_alive(4242) is False
+
+
 def test_any_other_error_of_kill_is_raised(monkeypatch):
-    def kill(pid, sig):
-        raise OSError(errno.EINVAL, 'Invalid argument')
-    monkeypatch.setattr(os, 'kill', kill)
+    recording_kill(monkeypatch, errno.EINVAL)
     with pytest.raises(OSError):
         uucp_lock.pid_alive(4242)
