@@ -11,19 +11,27 @@ transport through its own connection), on N fresh containers of the test image:
                  privilege escalation (with Mitogen, become starts a second interpreter on each
                  host, through sudo, and every task goes through it)
   (d) floor0     the same floor without become, for comparison
+  (e) status     the status playbook (dialin.callback.status, playbooks/status.yml: read-only,
+                 dialin.callback.line_status on each host, then the report written once on the
+                 controller), with -e status_dir=<a folder under the logs' folder>, so nothing is
+                 written into the checkout; its figure is set against the floor with become
 
-(b), (c) and (d) are run --repeat times (default 3), interleaved (no-op, floor, floor0, no-op, ...),
+(b) to (e) are run --repeat times (default 3), interleaved (no-op, floor, floor0, status, no-op, ...),
 and each figure is the median of its runs, shown with its range: on a shared 2-core machine one
 run of the same playbook on the same fleet varies by 10 % or more.
 
 It records the wall time and the task executions per host (ok + failed, and skipped, from the
 PLAY RECAP), prints a table and writes it to bench/results.md. The floor is measured in the same
 run as the rest, so the figures hold as ratios on a noisy machine. Targets (2-core machine):
-the 30-host no-op run with Mitogen within 4x the floor; from 10 to 30 hosts no worse than linear.
+the 30-host no-op run with Mitogen within 4x the floor; the 30-host status run with Mitogen within
+2x the floor; from 10 to 30 hosts no worse than linear.
 
   python3 bench/bench.py [--sizes 1 10 30] [--modes plain mitogen] [--plain-max 10] [--repeat 3]
                  [--timeout 1200] [--budget 3600] [--image IMAGE] [--out bench/results.md]
-                 [--baseline DIR]
+                 [--baseline DIR] [--status-playbook NAME]
+
+--status-playbook NAME sets the status playbook (default dialin.callback.status); an empty NAME
+leaves the status runs out.
 
 --baseline DIR compares this checkout with another revision of the collection on the same fleet,
 in the same run: DIR is a checkout of that revision (e.g. `git worktree add /tmp/old REV`). Each
@@ -65,7 +73,8 @@ IMAGE = "localhost/dialin-callback/debian12-systemd:latest"
 PREFIX = "dialin-bench"
 TEST_LIB = "/usr/local/lib/dialin-test"
 RECAP = re.compile(r"^(\S+)\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)"
-                   r"\s+skipped=(\d+)", re.M)
+                   r"\s+skipped=(\d+)(?:\s+rescued=\d+\s+ignored=(\d+))?", re.M)
+STATUS = "dialin.callback.status"
 
 FLOOR = textwrap.dedent("""\
     ---
@@ -234,7 +243,7 @@ def mitogen_strategy_dir():
     return str(pathlib.Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
 
 
-def playbook(mode, inv, play, forks, timeout, logfile, collections):
+def playbook(mode, inv, play, forks, timeout, logfile, collections, extra=()):  # pylint: disable=too-many-arguments,too-many-positional-arguments
     env = dict(os.environ)
     env.update({
         "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"),
@@ -253,7 +262,7 @@ def playbook(mode, inv, play, forks, timeout, logfile, collections):
         env["ANSIBLE_STRATEGY"] = "mitogen_linear"
     else:
         env["ANSIBLE_STRATEGY"] = "linear"
-    cmd = ["ansible-playbook", "-i", str(inv), play]
+    cmd = ["ansible-playbook", "-i", str(inv), *extra, play]
     start = time.monotonic()
     with open(logfile, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=TOP,
@@ -275,8 +284,10 @@ def playbook(mode, inv, play, forks, timeout, logfile, collections):
     changed = sum(int(r[2]) for r in rows) / hosts
     failed = sum(int(r[4]) + int(r[3]) for r in rows) / hosts
     skipped = sum(int(r[5]) for r in rows) / hosts
+    # Failures a play ignores (ignore_errors: the status playbook's line_status) count as failed here.
+    ignored = sum(int(r[6] or 0) for r in rows) / hosts
     return {"rc": rc, "wall": wall, "tasks": ok + failed, "skipped": skipped, "changed": changed,
-            "failed": failed, "hosts": len(rows), "log": logfile}
+            "failed": failed + ignored, "hosts": len(rows), "log": logfile}
 
 
 def combine(runs):
@@ -312,14 +323,17 @@ def table(results, sizes, modes, meta):
         "Wall times in seconds. tasks/host: task executions per host, ok (changed included) + failed,"
         " then + skipped, from the PLAY RECAP. converge: dialin.callback.site on fresh containers;"
         " no-op: the same again; floor: a trivial 5-task playbook on the same hosts, same run, with"
-        " become: true like the collection's plays; floor0: the same without become."
-        f" no-op, floor and floor0: the median of {meta['repeat']} interleaved runs, (lowest-highest);"
+        " become: true like the collection's plays; floor0: the same without become;"
+        " status: the status playbook (dialin.callback.status: line_status on each host, the report"
+        " written once on the controller, into a temporary folder), tasks/host averaged over the hosts."
+        f" no-op, floor, floor0 and status: the median of {meta['repeat']} interleaved runs, (lowest-highest);"
         " changed/host: the most in any run; ratios: of the medians."
         " plain: the podman connection, linear strategy; mitogen: `strategy: mitogen_linear`.",
         "",
         "| hosts | mode | converge s | converge tasks/host | changed/host | no-op s | no-op tasks/host"
-        " | no-op changed/host | floor s | no-op / floor | floor0 s | no-op / floor0 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | no-op changed/host | floor s | no-op / floor | floor0 s | no-op / floor0"
+        " | status s | status tasks/host | status / floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n in sizes:
         for mode in modes:
@@ -327,7 +341,7 @@ def table(results, sizes, modes, meta):
             if r is None:
                 continue
             if r.get("skipped"):
-                lines.append(f"| {n} | {mode} | skipped: {r['skipped']} | | | | | | | | | |")
+                lines.append(f"| {n} | {mode} | skipped: {r['skipped']} | | | | | | | | | | | | |")
                 continue
             cw, ct, cc = fmt(r.get("converge"))
             nw, nt, nc = fmt(r.get("noop"))
@@ -342,6 +356,11 @@ def table(results, sizes, modes, meta):
                 if r.get("noop-baseline") and r.get(floor) and r[floor]["wall"] > 0:
                     ratio += f"; baseline {r['noop-baseline']['wall'] / r[floor]['wall']:.1f}x"
                 cells += [fmt(r.get(floor))[0], ratio]
+            sw, st = fmt(r.get("status"))[:2]
+            ratio = "-"
+            if r.get("status") and r.get("floor") and r["floor"]["wall"] > 0:
+                ratio = f"{r['status']['wall'] / r['floor']['wall']:.1f}x"
+            cells += [sw, st, ratio]
             lines.append(f"| {n} | {mode} | {cw} | {ct} | {cc} | {nw} | {nt} | {nc} | " + " | ".join(cells) + " |")
     lines += ["", "## Targets", ""]
     checks = []
@@ -359,8 +378,12 @@ def table(results, sizes, modes, meta):
                 q0 = r30["noop"]["wall"] / r30["floor0"]["wall"]
                 checks.append(f"- The same against the floor without become (floor0): {q0:.1f}x,"
                               f" {'within' if q0 <= 4 else 'NOT within'} 4x.")
+        if r30 and r30.get("status") and r30.get("floor") and r30["floor"]["wall"] > 0 and mode == "mitogen":
+            q = r30["status"]["wall"] / r30["floor"]["wall"]
+            checks.append(f"- 30-host status run with Mitogen within 2x the floor: {q:.1f}x,"
+                          f" {'met' if q <= 2 else 'NOT met'}.")
         if r30 and r10:
-            for step in ("converge", "noop", "floor", "floor0"):
+            for step in ("converge", "noop", "floor", "floor0", "status"):
                 a, b = r10.get(step), r30.get(step)
                 if a and b and a["wall"] > 0:
                     q = b["wall"] / a["wall"]
@@ -384,6 +407,8 @@ def main():
     ap.add_argument("--budget", type=int, default=3600, help="seconds for the whole benchmark")
     ap.add_argument("--image", default=IMAGE)
     ap.add_argument("--playbook", default="dialin.callback.site")
+    ap.add_argument("--status-playbook", default=STATUS,
+                    help=f"the status playbook, run with each repetition (default {STATUS}); '' for none")
     ap.add_argument("--out", default=str(TOP / "bench" / "results.md"))
     ap.add_argument("--logs", default=None, help="folder for the logs (default: a temporary folder)")
     ap.add_argument("--baseline", default=None,
@@ -457,6 +482,8 @@ def main():
             each = [("noop", args.playbook), ("floor", str(floor)), ("floor0", str(floor0))]
             if baseline:
                 each.insert(1, ("noop-baseline", args.playbook))
+            if args.status_playbook:
+                each.append(("status", args.status_playbook))
             steps = [("converge", args.playbook, "")] + [
                 (step, play, f"-{k}") for k in range(1, meta["repeat"] + 1) for step, play in each]
             for step, play, suffix in steps:
@@ -464,8 +491,14 @@ def main():
                 if left < 30:
                     log(f"{n} hosts, {mode}: budget exhausted before {step}{suffix}")
                     break
+                extra = ()
+                if step == "status":
+                    # The report goes into the logs' folder, one per run: nothing lands in the checkout.
+                    out = work / f"status{suffix}"
+                    out.mkdir(parents=True, exist_ok=True)
+                    extra = ("-e", f"status_dir={out}")
                 r = playbook(mode, inv, play, forks, min(args.timeout, left), work / f"{step}{suffix}.log",
-                             baseline if step == "noop-baseline" else collections)
+                             baseline if step == "noop-baseline" else collections, extra)
                 runs.setdefault(step, []).append(r)
                 log(f"{n} hosts, {mode}, {step}{suffix}: {r['wall']:.1f} s, rc {r['rc']},"
                     f" {r['tasks']:.0f} tasks/host (+{r['skipped']:.0f} skipped), {r['changed']:.0f} changed/host")
@@ -477,7 +510,7 @@ def main():
     text = table(results, args.sizes, args.modes, meta)
     pathlib.Path(args.out).write_text(text + "\n")
     print(text)
-    failed = [k for k, r in results.items() for s in ("converge", "noop", "noop-baseline", "floor", "floor0")
+    failed = [k for k, r in results.items() for s in ("converge", "noop", "noop-baseline", "floor", "floor0", "status")
               if isinstance(r.get(s), dict) and r[s]["rc"] != 0]
     return 1 if failed else 0
 
