@@ -108,6 +108,7 @@ def test_sessions_end_at_a_logout_a_new_login_on_the_line_or_a_boot():
         record(7, 12, b'ttyS1', user=b'carol', sec=130),                # a new login on the line ends bob's
         record(7, 13, b'ttyS1', user=b'', sec=135),                     # USER_PROCESS without a user: a logout
         record(7, 14, b'ttyS2', user=b'dave', sec=140),
+        record(5, 18, b'ttyS2', user=b'', sec=145),                     # init's record without a user ends nothing
         record(6, 15, b'ttyS3', user=b'LOGIN', sec=141),                # a login prompt is no session
         record(8, 16, b'ttyS3', user=b'', sec=142),                     # nor does it end one
         record(2, 0, b'~', user=b'reboot', sec=150),                    # a boot ends dave's
