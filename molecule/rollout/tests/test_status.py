@@ -13,50 +13,18 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import time
-from html.parser import HTMLParser
 
 import pytest
 
 TOP = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 from conftest import BAD, GOOD
+# The page's tables read as the report's unit tests read them.
+sys.path.insert(0, os.path.join(TOP, "tests", "unit"))
+from status_page import Page  # noqa: E402  pylint: disable=wrong-import-position
 # What each converged server's line must report: the calls of this scenario, in order.
 EXPECTED_OUTCOMES = {"dialin-rollout-1": ["no_login", "refused"], "dialin-rollout-3": ["no_login"]}
-
-
-class Page(HTMLParser):
-    """A page's tables, each under the h2/h3 heading before it: rows of cell texts and each row's class."""
-
-    def __init__(self, text):
-        HTMLParser.__init__(self)
-        self.tables, self.classes, self.heading, self.cell, self.in_heading = {}, {}, None, None, False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("h2", "h3"):
-            self.in_heading, self.heading = True, ""
-        elif tag == "tr" and self.heading is not None:
-            self.tables.setdefault(self.heading, []).append([])
-            self.classes.setdefault(self.heading, []).append(dict(attrs).get("class"))
-        elif tag in ("td", "th"):
-            self.cell = ""
-
-    def handle_endtag(self, tag):
-        if tag in ("h2", "h3"):
-            self.in_heading = False
-        elif tag in ("td", "th") and self.cell is not None:
-            self.tables[self.heading][-1].append(self.cell.strip())
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.in_heading:
-            self.heading += data
-        elif self.cell is not None:
-            self.cell += data
-
-    def rows(self, heading):
-        header, *rows = self.tables[heading]
-        return [dict(zip(header, r)) for r in rows]
 
 
 def podman(container, *argv, timeout=90):

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import time
-from html.parser import HTMLParser
 
 import pytest
 import yaml
@@ -27,6 +26,7 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.dialin.callback.plugins.filter.status_report import status_report
 from ansible_collections.dialin.callback.plugins.module_utils import line_status
+from ansible_collections.dialin.callback.tests.unit.status_page import Page
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 FIX = os.path.join(TOP, 'tests', 'unit', 'fixtures', 'e2e')
@@ -78,48 +78,6 @@ def render(name, rep):
     with open(os.path.join(TEMPLATES, name)) as f:
         source = f.read()
     return Templar(loader=DataLoader(), variables={'report': rep}).template(trust_as_template(source))
-
-
-class Page(HTMLParser):
-    """The page's tables (after each h2/h3 heading: its rows of cell texts), scripts and external references."""
-
-    def __init__(self, text):
-        HTMLParser.__init__(self)
-        self.tables, self.heading, self.cell, self.scripts, self.refs, self.row_classes = {}, None, None, 0, [], {}
-        self._in_heading = False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag in ('h2', 'h3'):
-            self._in_heading, self.heading = True, ''
-        elif tag == 'tr' and self.heading is not None:
-            self.tables.setdefault(self.heading, []).append([])
-            self.row_classes.setdefault(self.heading, []).append(attrs.get('class'))
-        elif tag in ('td', 'th'):
-            self.cell = ''
-        elif tag == 'script':
-            self.scripts += 1
-        for key in ('src', 'href'):
-            if key in attrs:
-                self.refs.append(attrs[key])
-
-    def handle_endtag(self, tag):
-        if tag in ('h2', 'h3'):
-            self._in_heading = False
-        elif tag in ('td', 'th') and self.cell is not None:
-            self.tables[self.heading][-1].append(self.cell.strip())
-            self.cell = None
-
-    def handle_data(self, data):
-        if self._in_heading:
-            self.heading += data
-        elif self.cell is not None:
-            self.cell += data
-
-    def rows(self, heading):
-        header, *rows = self.tables[heading]
-        return [dict(zip(header, r)) for r in rows]
 
 
 @pytest.fixture
