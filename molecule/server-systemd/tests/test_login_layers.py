@@ -21,8 +21,8 @@ import pytest
 # The shared tests' caller and line pacing (molecule/shared/tests, run in the same session).
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "tests"))
 from conftest import paced_line  # noqa: F401,E402  pylint: disable=unused-import,wrong-import-position
-from test_access import (CALLER, CALLER_LINE, LOCAL_PASSWORD, LOCAL_USER, ROOT_PASSWORD, SHELL_ANSWER,
-                         SHELL_PROBE, log_mark, logs_since, run)  # noqa: E402  pylint: disable=wrong-import-position
+from test_access import (LOCAL_PASSWORD, LOCAL_USER, ROOT_PASSWORD, SHELL_ANSWER, SHELL_PROBE,
+                         call_back_and_log_in, log_mark, logs_since)  # noqa: E402  pylint: disable=wrong-import-position
 
 ACCESS_FILE = "/etc/security/access-dialin-callback.conf"
 CALLED_BACK = "/usr/local/lib/dialin-callback/called-back"
@@ -64,18 +64,6 @@ def take_away(host):
     host.run(f"rm -rf {SAVED}")
 
 
-def called_back_login(host, pseudo_login, user, password, then=("expect", "NO CARRIER")):
-    """Call, log in as pseudo_login, answer the callback, type user and password and a shell probe;
-    ``then``: the caller's last steps."""
-    script = ["send", r"ATZ\r", "expect", "OK", "send", r"ATD100\r",
-              "expect", "CONNECT", "expect", "login:", "send", pseudo_login + r"\r",
-              "expect", "NO CARRIER", "expect", "RING", "send", r"ATA\r",
-              "expect", "CONNECT", "expect", "login:", "send", user + r"\r",
-              "expect", "assword:", "send", password.replace("\\", "\\\\") + r"\r",
-              "send", SHELL_PROBE, *then]
-    return run(host, ["python3", CALLER, "--line", CALLER_LINE, "--timeout", "90"] + script)
-
-
 @pytest.mark.usefixtures("paced_line")
 @pytest.mark.line_calls(callbacks=1)
 @pytest.mark.parametrize("who", sorted(USERS))
@@ -85,7 +73,8 @@ def test_one_layer_alone_refuses_a_password_after_a_callback(host, take_away, le
     taken = next(layer for layer in LAYERS if layer != left)
     take_away(taken)
     mark = log_mark(host)
-    result = called_back_login(host, pseudo_login, user, password)
+    # The probe after the password: only a shell would answer it.
+    result = call_back_and_log_in(host, pseudo_login, user, password, ["send", SHELL_PROBE, "expect", "NO CARRIER"])
     assert result.rc == 0, result.stdout + result.stderr
     # The password was right: PAM's account stack refused, and no shell answered the probe.
     assert "Login incorrect" not in result.stdout, result.stdout
@@ -101,11 +90,10 @@ def test_one_layer_alone_refuses_a_password_after_a_callback(host, take_away, le
 def test_control_without_both_layers_root_gets_a_shell_after_a_callback(host, take_away):
     take_away(*LAYERS)
     try:
-        result = called_back_login(host, "calllayerctl", "root", ROOT_PASSWORD,
-                                   # login flushes what was typed before the shell ran: the probe
-                                   # again at root's prompt.
-                                   then=("expect", ":~# ", "send", SHELL_PROBE, "expect", SHELL_ANSWER,
-                                         "send", r"exit\r", "expect", "NO CARRIER"))
+        # login flushes what was typed before the shell ran: the probe again at root's prompt.
+        result = call_back_and_log_in(host, "calllayerctl", "root", ROOT_PASSWORD,
+                                      ["send", SHELL_PROBE, "expect", ":~# ", "send", SHELL_PROBE,
+                                       "expect", SHELL_ANSWER, "send", r"exit\r", "expect", "NO CARRIER"])
     finally:
         # A shell the caller did not end would hold the line for the tests after this one (the
         # line's pty is the only terminal in the container).
