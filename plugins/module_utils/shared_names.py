@@ -20,7 +20,7 @@ SHARED_NAMES = {
     # The programs the collection installs.
     'lib_dir': LIB_DIR,
     # The callback role's gate: login.config's callback entries run it (the mgetty role's
-    # mgetty_callback_programs names it, the callback_user module writes it).
+    # mgetty_callback_programs names it, login_config's callback option writes it).
     'callback_gate': LIB_DIR + '/callback-gate',
     # The ppp_server role's PAM account check, and the records the gate writes for it.
     'called_back': LIB_DIR + '/called-back',

@@ -10,9 +10,17 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: callback_user
-short_description: Manage mgetty callback pseudo-logins in login.config
+short_description: Manage mgetty callback pseudo-logins in login.config (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: >-
+    login.config has one writer, M(dialin.callback.login_config); its O(dialin.callback.login_config#module:callback)
+    option writes the same entries with the same code. This module is a thin wrapper around it.
+  alternative: Use M(dialin.callback.login_config) with its O(dialin.callback.login_config#module:callback) option.
 description:
+  - Deprecated; use the O(dialin.callback.login_config#module:callback) option of M(dialin.callback.login_config),
+    which writes the same entries (this module calls the same code).
   - Manages the lines of mgetty's C(login.config) that map a pseudo-login name to mgetty's C(callback)
     program and a fixed telephone number, for example C(call - - /usr/sbin/callback -S 123456).
     A caller who logs in as C(call) is hung up on and called back at 123456.
@@ -214,107 +222,11 @@ diff:
   type: dict
 '''
 
-import os
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import write_file
-from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
-    Line, MAX_ARGS, field_problem, name_problem, read_login_config)
-from ansible_collections.dialin.callback.plugins.module_utils.validators import DIAL_NUMBER
-
-LINE_RE = re.compile(r'^[A-Za-z0-9_./-]+\Z')
-# options of callback that take a value (getopt string "x:s:am:l:SdV")
-_OPTS_WITH_VALUE = ('-x', '-s', '-m', '-l')
-
-
-def parse_callback_args(args):
-    """Return (number, lines) from the arguments of a callback line."""
-    numbers = []
-    lines = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in _OPTS_WITH_VALUE:
-            if arg == '-l' and i + 1 < len(args):
-                lines = args[i + 1].split(':')
-            i += 2
-            continue
-        if arg.startswith('-l') and len(arg) > 2:
-            lines = arg[2:].split(':')
-        elif arg == '-S':
-            lines = []
-        elif not (arg.startswith('-') and len(arg) > 1):
-            numbers.append(arg)
-        i += 1
-    return ' '.join(numbers), lines
-
-
-def program_args_problem(program_args):
-    """Check *program_args* the way callback's getopt("x:s:am:l:SdV") reads them."""
-    i = 0
-    while i < len(program_args):
-        arg = program_args[i]
-        if not arg.startswith('-') or arg == '-' or arg == '--':
-            return ('item %r is not an option: the number and the lines are written by the module'
-                    % arg)
-        j = 1
-        while j < len(arg):
-            opt = arg[j]
-            if opt in 'Sl':
-                return 'option -%s is written by the module (see lines)' % opt
-            if opt in 'xsm':
-                if j + 1 == len(arg):
-                    if i + 1 == len(program_args):
-                        return 'option -%s needs a value' % opt
-                    i += 1
-                break
-            if opt not in 'adV':
-                return 'callback has no option -%s' % opt
-            j += 1
-        i += 1
-    return None
-
-
-def user_args(program_args, user, gate=None):
-    """The arguments of a callback entry: with a gate, mgetty's '@' (the login name) comes first."""
-    args = ['@'] if gate else []
-    args.extend(program_args)
-    if user['lines']:
-        args.extend(['-l', ':'.join(user['lines'])])
-    else:
-        args.append('-S')
-    args.append(user['number'])
-    return args
-
-
-def validate_user(module, user, label, state, program_args, gate):
-    name = user['name']
-    problem = name_problem(name, allow_wildcard=False, allow_special=False)
-    if not problem and '@' in name:
-        problem = 'must not contain "@"'
-    if problem:
-        module.fail_json(msg='%s name %r %s' % (label, name, problem))
-    if state == 'absent':
-        return
-    number = user.get('number')
-    if number is None or number == '':
-        module.fail_json(msg='%s (user %s): number is required when state=present' % (label, name))
-    if not DIAL_NUMBER.match(number):
-        module.fail_json(msg='%s (user %s): number must consist of digits and the dial modifiers '
-                             ', W P T * # only (no spaces, letters or ";"); got %r' % (label, name, number))
-    for line in user['lines']:
-        bad = not LINE_RE.match(line or '')
-        if not bad and line.startswith('/') and not line.startswith('/dev/'):
-            bad = True
-        if not bad and line.rstrip('/') in ('/dev', ''):
-            bad = True
-        if bad:
-            module.fail_json(msg='%s (user %s): lines item %r must match [A-Za-z0-9_./-]+ and an '
-                                 'absolute name must start with /dev/' % (label, name, line))
-    if len(user_args(program_args, user, gate)) > MAX_ARGS:
-        module.fail_json(msg='%s (user %s): program_args leave no room: mgetty passes at most %d '
-                             'arguments to the program' % (label, name, MAX_ARGS))
+from ansible_collections.dialin.callback.plugins.module_utils.callback_entries import (
+    USER_SPEC, CallbackEntryError, apply_users, check_programs, check_users, users_of)
+from ansible_collections.dialin.callback.plugins.module_utils.login_config import read_login_config
 
 
 def main():
@@ -324,12 +236,7 @@ def main():
             name=dict(type='str'),
             number=dict(type='str'),
             lines=dict(type='list', elements='str', default=[]),
-            users=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                number=dict(type='str'),
-                lines=dict(type='list', elements='str', default=[]),
-                after_callback=dict(type='str', choices=['-', 'Y', 'N']),
-            )),
+            users=dict(type='list', elements='dict', options=USER_SPEC),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             exclusive=dict(type='bool', default=False),
             program=dict(type='path', default='/usr/sbin/callback'),
@@ -344,108 +251,33 @@ def main():
     )
     p = module.params
     path = p['path']
-    state = p['state']
-    program = p['program']
-
-    if not os.path.isabs(program):
-        module.fail_json(msg='program %r must be an absolute path' % program)
-    problem = field_problem(program)
-    if problem:
-        module.fail_json(msg='program %r %s' % (program, problem))
-    gate = p['gate']
-    if gate is not None:
-        problem = field_problem(gate)
-        if not problem and not os.path.isabs(gate):
-            problem = 'must be an absolute path'
-        if not problem and gate == program:
-            problem = 'must not be the callback program itself'
-        if problem:
-            module.fail_json(msg='gate %r %s' % (gate, problem))
-    # Entries that run the callback program directly are ours too: with a gate they are rewritten.
-    callback_programs = (program, gate) if gate else (program,)
-    for j, arg in enumerate(p['program_args']):
-        problem = field_problem(arg)
-        if problem:
-            module.fail_json(msg='program_args[%d] %r %s' % (j, arg, problem))
-    problem = program_args_problem(p['program_args'])
-    if problem:
-        module.fail_json(msg='program_args: %s' % problem)
-
     if p['users'] is not None:
-        users = []
-        for u in p['users']:
-            users.append(dict(name=u['name'], number=u['number'], lines=u['lines'] or [],
-                              after_callback=u['after_callback'] or p['after_callback']))
+        users = [dict(name=u['name'], number=u['number'], lines=u['lines'] or [], state=p['state'],
+                      after_callback=u['after_callback'] or p['after_callback']) for u in p['users']]
         labels = ['users[%d]' % i for i in range(len(users))]
+        exclusive = p['exclusive']
     else:
-        users = [dict(name=p['name'], number=p['number'], lines=p['lines'] or [],
+        users = [dict(name=p['name'], number=p['number'], lines=p['lines'] or [], state=p['state'],
                       after_callback=p['after_callback'])]
         labels = ['name']
+        exclusive = False
         if p['exclusive']:
             module.warn('exclusive is only used together with users; ignored')
-
-    seen = set()
-    for user, label in zip(users, labels):
-        validate_user(module, user, label, state, p['program_args'], gate)
-        if user['name'] in seen:
-            module.fail_json(msg='%s: name %s is declared twice in users' % (label, user['name']))
-        seen.add(user['name'])
+    try:
+        check_programs(p['program'], p['gate'], p['program_args'])
+        check_users(users, labels, p['program_args'], p['gate'])
+    except CallbackEntryError as e:
+        module.fail_json(msg=str(e))
 
     before, exists, doc = read_login_config(module, path)
-
-    def is_callback(line):
-        entry = doc.entry_dict(line)
-        return entry['program'] in callback_programs
-
-    # refuse names that belong to other kinds of entries
-    for user, label in zip(users, labels):
-        for line in doc.entry_lines():
-            if line.key == user['name'] and not is_callback(line):
-                if state == 'present':
-                    module.fail_json(msg='%s: name %s collides with an existing entry of %s that is '
-                                         'not a callback entry (program %s); refusing to replace it'
-                                         % (label, user['name'], path, doc.entry_dict(line)['program']))
-
-    added, removed, updated = [], [], []
-    for user in users:
-        if state == 'absent':
-            kept = [line for line in doc.lines
-                    if not (line.kind == Line.ENTRY and line.key == user['name'] and is_callback(line))]
-            if len(kept) != len(doc.lines):
-                doc.lines = kept
-                removed.append(user['name'])
-            continue
-        entry = dict(name=user['name'], after_callback=user['after_callback'], userid='-', utmp='-',
-                     program=gate or program, args=user_args(p['program_args'], user, gate))
-        what = doc.set_entry(entry)
-        if what == 'added':
-            added.append(user['name'])
-        elif what == 'updated':
-            updated.append(user['name'])
-
-    if p['users'] is not None and p['exclusive']:
-        wanted = set(u['name'] for u in users) if state == 'present' else set()
-        kept = []
-        for line in doc.lines:
-            if line.kind == Line.ENTRY and is_callback(line) and line.key not in wanted:
-                if line.key not in removed:
-                    removed.append(line.key)
-                continue
-            kept.append(line)
-        doc.lines = kept
-
-    after = doc.text()
-    result = write_file(module, path, before, after, exists, backup=p['backup'], private=True)
-    result_users = []
-    for line in doc.entry_lines():
-        if is_callback(line):
-            entry = doc.entry_dict(line)
-            args = entry['args']
-            if gate and entry['program'] == gate and args[:1] == ['@']:
-                args = args[1:]
-            number, lines = parse_callback_args(args)
-            result_users.append(dict(name=line.key, number=number, lines=lines))
-    result.update(users=result_users, added=added, removed=removed, updated=updated)
+    try:
+        added, removed, updated = apply_users(doc, path, users, labels, exclusive, p['program'],
+                                              p['program_args'], p['gate'])
+    except CallbackEntryError as e:
+        module.fail_json(msg=str(e))
+    result = write_file(module, path, before, doc.text(), exists,
+                        backup=p['backup'], private=True)
+    result.update(users=users_of(doc, p['program'], p['gate']), added=added, removed=removed, updated=updated)
     module.exit_json(**result)
 
 

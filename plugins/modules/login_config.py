@@ -122,6 +122,89 @@ options:
     type: list
     elements: path
     default: []
+  callback:
+    description:
+      - The callback entries - pseudo-logins that run mgetty's C(callback) program with a fixed number, for
+        example C(call - - /usr/sbin/callback -S 123456). A caller who logs in as C(call) is hung up on and
+        called back at 123456.
+      - A callback entry is a line whose program field is O(callback.program), or O(callback.gate) when it is set;
+        other lines are never changed by this option, and a name that already belongs to another kind of entry
+        is refused. New entries go before the first wildcard line; in a version 2 file the after-callback column
+        is written too.
+      - Applied after O(entries) and O(version); a name may not be in both O(entries) and O(callback.users).
+      - Lines running O(callback.program) or O(callback.gate) are added to O(others_exempt_programs).
+      - Left out, the callback entries of the file are not touched.
+    type: dict
+    suboptions:
+      users:
+        description:
+          - The callback entries.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description:
+              - Pseudo-login name. No whitespace or control characters, no leading C(-), no C(*), C(@) or C(/).
+            type: str
+            required: true
+          number:
+            description:
+              - Telephone number to call back. Digits and the dial modifiers comma, C(W), C(P), C(T), C(*) and
+                C(#) only (upper or lower case letters). Required when O(callback.users[].state=present).
+              - Quote it in YAML so that leading zeros stay.
+            type: str
+          lines:
+            description:
+              - TTY names C(callback) may dial out on, written as C(-l tty1:tty2).
+              - An empty list writes C(-S), dial back on the line the call came in on.
+              - Each matches C([A-Za-z0-9_./-]+); an absolute name must start with C(/dev/).
+            type: list
+            elements: str
+            default: []
+          after_callback:
+            description: Version 2 column for this entry; defaults to O(callback.after_callback).
+            type: str
+            choices: ['-', 'Y', 'N']
+          state:
+            description: Whether the entry must be present or absent.
+            type: str
+            choices: [present, absent]
+            default: present
+      exclusive:
+        description:
+          - Remove every callback entry whose name is not a present item of O(callback.users).
+        type: bool
+        default: false
+      program:
+        description: Absolute path of mgetty's callback program.
+        type: path
+        default: /usr/sbin/callback
+      gate:
+        description:
+          - Absolute path of a program login.config runs instead of O(callback.program). The entry's arguments are
+            C(@) (mgetty replaces it with the login name), then the arguments of the callback program; the gate
+            must run O(callback.program) itself with the arguments after the login name.
+          - Lines whose program is O(callback.program) are callback entries too, and are rewritten to run the gate.
+            Lines written through another gate are not recognised.
+          - Unset, the entries run O(callback.program) directly.
+        type: path
+      program_args:
+        description:
+          - Extra options of C(callback) put before C(-S) or C(-l), for example C([-x, '3']).
+          - Only the options C(-x LEVEL), C(-s SPEED), C(-m CHAT), C(-a), C(-d), C(-V); C(-S) and C(-l)
+            come from O(callback.users[].lines).
+        type: list
+        elements: str
+        default: []
+      after_callback:
+        description:
+          - Value of the format version 2 column (C(Y) only right after a callback, C(N) never right after a
+            callback, C(-) either). Only written in version 2 files. The default C(N) keeps a pseudo-login from
+            being accepted right after a callback (else the caller would be called back again and again).
+        type: str
+        choices: ['-', 'Y', 'N']
+        default: 'N'
   insecure_reason:
     description:
       - Why the resulting file lets a caller log in before any callback (format version 1, or entries whose
@@ -133,8 +216,9 @@ options:
 notes:
   - mgetty only honours C(!version 2) (and Y/N) if it is recent enough; Debian 12's mgetty 1.2.1 is.
   - C(/AutoPPP/) only works when mgetty was built with AUTO_PPP (Debian's is).
+  - C(callback) only dials on a line an mgetty watches, and with C(-S) it finds that mgetty through the
+    name of the line the call came in on; run mgetty on the real device name, not on C(/dev/modem).
 seealso:
-  - module: dialin.callback.callback_user
   - name: mgetty login.config
     description: The template with comments shipped by mgetty.
     link: https://manpages.debian.org/bookworm/mgetty/mgetty.8.en.html
@@ -161,6 +245,19 @@ EXAMPLES = r'''
       - name: guest
         state: absent
     backup: true
+
+- name: The complete list of callback users, through a rate-limiting gate, removing any other
+  dialin.callback.login_config:
+    callback:
+      users:
+        - name: call-alice
+          number: '0W123456'
+        - name: call-bob
+          number: '654321'
+          lines: [ttyS1, ttyS2]
+      exclusive: true
+      program_args: [-x, '3']
+      gate: /usr/local/lib/dialin-callback/callback-gate
 '''
 
 RETURN = r'''
@@ -201,6 +298,46 @@ entries:
       utmp: a_ppp
       program: /usr/sbin/pppd
       args: [auth, -chap, +pap, login]
+callback:
+  description: The callback entries of the resulting file and what the task did to them.
+  returned: when O(callback) is given
+  type: dict
+  contains:
+    users:
+      description: Callback entries of the resulting file, in file order.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Pseudo-login name.
+          type: str
+        number:
+          description: Number called back (several numbers are separated by a space).
+          type: str
+        lines:
+          description: TTY names given with C(-l); empty for C(-S).
+          type: list
+          elements: str
+    added:
+      description: Names of the entries added.
+      type: list
+      elements: str
+    removed:
+      description: Names of the entries removed.
+      type: list
+      elements: str
+    updated:
+      description: Names of the entries whose line was rewritten.
+      type: list
+      elements: str
+  sample:
+    users:
+      - name: call
+        number: '123456'
+        lines: []
+    added: [call]
+    removed: []
+    updated: []
 restricted:
   description: Names of the other lines whose column O(others_after_callback_only) set to C(Y).
   returned: success
@@ -222,6 +359,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dialin.callback.plugins.module_utils.atomic_file import write_file
+from ansible_collections.dialin.callback.plugins.module_utils.callback_entries import (
+    USER_SPEC, CallbackEntryError, apply_users, callback_programs, check_programs, check_users, users_of)
 from ansible_collections.dialin.callback.plugins.module_utils.login_config import (
     MAX_ARGS, field_problem, name_problem, read_login_config)
 
@@ -272,6 +411,15 @@ def main():
                 after_callback=dict(type='str', choices=['-', 'Y', 'N'], default='-'),
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
             )),
+            callback=dict(type='dict', options=dict(
+                users=dict(type='list', elements='dict', default=[], options=dict(
+                    USER_SPEC, state=dict(type='str', choices=['present', 'absent'], default='present'))),
+                exclusive=dict(type='bool', default=False),
+                program=dict(type='path', default='/usr/sbin/callback'),
+                gate=dict(type='path'),
+                program_args=dict(type='list', elements='str', default=[]),
+                after_callback=dict(type='str', choices=['-', 'Y', 'N'], default='N'),
+            )),
             others_after_callback_only=dict(type='bool', default=False),
             others_exempt_programs=dict(type='list', elements='path', default=[]),
             insecure_reason=dict(type='str'),
@@ -285,6 +433,22 @@ def main():
         module.warn('%s: %s' % (path, module.params['insecure_reason']))
     entries = module.params['entries']
     validate_entries(module, entries)
+    callback = module.params['callback']
+    exempt_programs = list(module.params['others_exempt_programs'])
+    if callback is not None:
+        callback_users = [dict(u, lines=u['lines'] or [], after_callback=u['after_callback'] or callback['after_callback'])
+                          for u in callback['users']]
+        callback_labels = ['callback.users[%d]' % i for i in range(len(callback_users))]
+        try:
+            check_programs(callback['program'], callback['gate'], callback['program_args'], prefix='callback.')
+            check_users(callback_users, callback_labels, callback['program_args'], callback['gate'])
+        except CallbackEntryError as e:
+            module.fail_json(msg=str(e))
+        both = sorted(set(e['name'] for e in entries) & set(u['name'] for u in callback_users))
+        if both:
+            module.fail_json(msg='callback.users: %s also in entries; a name is either a callback entry or '
+                                 'another entry' % ', '.join(both))
+        exempt_programs.extend(callback_programs(callback['program'], callback['gate']))
 
     before, exists, doc = read_login_config(module, path)
 
@@ -305,13 +469,23 @@ def main():
                             '(set version=2)' % (e['name'], e['after_callback'], path))
             doc.set_entry(e, by_column=True)
 
+    callback_result = None
+    if callback is not None:
+        try:
+            added, removed, updated = apply_users(doc, path, callback_users, callback_labels, callback['exclusive'],
+                                                  callback['program'], callback['program_args'], callback['gate'])
+        except CallbackEntryError as e:
+            module.fail_json(msg=str(e))
+        callback_result = dict(users=users_of(doc, callback['program'], callback['gate']),
+                               added=added, removed=removed, updated=updated)
+
     restricted = []
     if module.params['others_after_callback_only']:
         if doc.version != 2:
             module.fail_json(msg='others_after_callback_only needs a format version 2 file; %s is format version %d'
                                  ' (set version=2)' % (path, doc.version))
         identities = set((e['name'], e['after_callback']) for e in entries if e['state'] == 'present')
-        restricted = doc.restrict_others(identities, module.params['others_exempt_programs'])
+        restricted = doc.restrict_others(identities, exempt_programs)
 
     after = doc.text()
     result = write_file(module, path, before, after, exists, backup=module.params['backup'],
@@ -319,6 +493,8 @@ def main():
     result['version'] = doc.version
     result['entries'] = doc.entries()
     result['restricted'] = restricted
+    if callback_result is not None:
+        result['callback'] = callback_result
     module.exit_json(**result)
 
 
