@@ -11,6 +11,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.dialin.callback.plugins.filter.shared_name import shared_name
 from ansible_collections.dialin.callback.plugins.module_utils import call_accounting
+from ansible_collections.dialin.callback.plugins.module_utils import shared_names
 from ansible_collections.dialin.callback.plugins.module_utils.shared_names import SHARED_NAMES
 from ansible_collections.dialin.callback.tests.unit.role_vars import load_role_vars
 
@@ -87,3 +88,11 @@ def test_no_role_file_writes_a_shared_path_out_again():
 def test_an_unknown_name_is_refused_with_the_known_ones():
     with pytest.raises(AnsibleFilterError, match=r"'lock_dir' is not a shared name .*known: callback_gate"):
         shared_name('lock_dir')
+
+
+def test_an_unknown_name_is_refused_with_the_whole_list_of_known_ones():
+    with pytest.raises(KeyError) as refused:
+        shared_names.shared_name('lock_dir')
+    assert refused.value.args == ("'lock_dir' is not a shared name of dialin.callback (known: %s)"
+                                  % ', '.join(sorted(SHARED_NAMES)),)
+    assert shared_names.shared_name('facts_dir') == '/etc/ansible/facts.d'

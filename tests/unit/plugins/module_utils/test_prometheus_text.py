@@ -93,3 +93,48 @@ def test_label_values_are_escaped():
 def test_no_lines_still_gives_the_timestamp():
     text = prometheus_text.render([], 5.0)
     assert samples(text) == {('dialin_callback_textfile_last_update_timestamp_seconds', frozenset()): 5.0}
+
+
+def test_the_whole_exposition_of_one_line():
+    """The file node exporter's textfile collector reads, as a whole: each metric's HELP line (what
+    Prometheus shows for it), its TYPE, its samples in order, and the timestamp's sample without a
+    label set (no empty braces)."""
+    text = prometheus_text.render([line('ttyS1', 'ringing', 'WARNING', {'ppp': 3, 'callback_failed': 1})],
+                                  1796074600.25)
+    states = ''.join('dialin_callback_line_state{line="ttyS1",state="%s"} %d\n' % (s, s == 'ringing')
+                     for s in prometheus_text.STATES)
+    outcomes = ''.join('dialin_callback_calls_total{line="ttyS1",outcome="%s"} %d\n'
+                       % (o, {'ppp': 3, 'callback_failed': 1}.get(o, 0)) for o in prometheus_text.OUTCOMES)
+    assert text == (
+        '# HELP dialin_callback_line_up 1 when the line answers calls (its health is not CRITICAL), else 0.\n'
+        '# TYPE dialin_callback_line_up gauge\n'
+        'dialin_callback_line_up{line="ttyS1"} 1\n'
+        "# HELP dialin_callback_line_health The line's health: 0 OK, 1 WARNING, 2 CRITICAL.\n"
+        '# TYPE dialin_callback_line_health gauge\n'
+        'dialin_callback_line_health{line="ttyS1"} 1\n'
+        "# HELP dialin_callback_line_state 1 for the line's current state, 0 for the other states.\n"
+        '# TYPE dialin_callback_line_state gauge\n'
+        + states +
+        "# HELP dialin_callback_calls_total Finished calls in the line's current logs, by outcome"
+        " (rotating mgetty's log starts it again).\n"
+        '# TYPE dialin_callback_calls_total counter\n'
+        + outcomes +
+        '# HELP dialin_callback_textfile_last_update_timestamp_seconds When these metrics were read from the host'
+        ' (seconds since the epoch).\n'
+        '# TYPE dialin_callback_textfile_last_update_timestamp_seconds gauge\n'
+        'dialin_callback_textfile_last_update_timestamp_seconds 1796074600.25\n')
+
+
+def test_the_health_help_names_the_values_line_health_takes():
+    text = prometheus_text.render([line('ttyS1', 'idle', h) for h in prometheus_text.HEALTH], 1.0)
+    help_line = re.search(r'^# HELP dialin_callback_line_health (.*)$', text, re.M).group(1)
+    for value, health in enumerate(prometheus_text.HEALTH):
+        assert '%d %s' % (value, health) in help_line
+
+
+def test_a_count_given_as_a_bool_is_written_as_a_number():
+    """Prometheus reads numbers only: True and False (a bool is an int in Python) are 1 and 0."""
+    text = prometheus_text.render([line(calls={'ppp': True, 'login': False})], 1.0)
+    assert 'dialin_callback_calls_total{line="ttyS1",outcome="ppp"} 1\n' in text
+    assert 'dialin_callback_calls_total{line="ttyS1",outcome="login"} 0\n' in text
+    assert 'True' not in text and 'False' not in text
