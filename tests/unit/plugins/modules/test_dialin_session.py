@@ -75,8 +75,10 @@ def server(tmp_path):
 
 
 def args(server, users, **kw):
+    # The wait after SIGHUP ends as soon as the processes are gone; 20 s, not 5: under mutmut's traced
+    # run on a loaded machine a pppd stand-in that had ended was seen only after 5 s (SIGTERM followed).
     a = dict(users=users, ports=['ttyS1'], utmp=str(server.utmp), wtmp=str(server.wtmp), proc_dir=str(server.proc),
-             timeout=5)
+             timeout=20)
     a.update(kw)
     return a
 
