@@ -188,12 +188,19 @@ def test_a_decommissioned_host_is_as_before_its_first_converge_but_for_the_packa
                           {k: v for k, v in full_snapshot(ctr).items() if k not in respawn}) == []
 
     # A caller at the login prompt, who hangs up by himself after 60 s: the run waits for him.
+    called = time.time()
     start_caller(ctr, hold=60)
     assert wait_state(host, ("login_prompt",), 20) == "login_prompt"
-    run = host.ansible.run(decommission_vars(), "--diff", "-e", "decommission_wait_for_calls=120", playbook=PLAYBOOK)
+    # -v: each retry of the wait shows the lines' states (in the message below when it fails).
+    run = host.ansible.run(decommission_vars(), "--diff", "-v", "-e", "decommission_wait_for_calls=120",
+                           playbook=PLAYBOOK)
     assert run.rc == 0, run.failure_text or run.tail(60)
     assert re.search(r"RETRYING: (\[.*\]: )?Wait until no line is in a call", run.output), run.tail(60)
-    assert ctr.sh("cat /run/decommission-caller-result").stdout == "connected"
+    # The caller writes its result before it hangs up: without it, the run went on during the call.
+    result = ctr.sh("cat /run/decommission-caller-result", check=False)
+    assert result.stdout == "connected", (
+        result.stderr, ctr.sh("cat /run/decommission-caller.log", check=False).stdout, modem_events(ctr, called),
+        re.findall(r'"state": "(\w+)"', run.output), re.findall(r'"detail": "([^"]*)"', run.output))
     assert run.recap["changed"] > 0
 
     again = host.ansible.run(decommission_vars(), "--diff", playbook=PLAYBOOK)
