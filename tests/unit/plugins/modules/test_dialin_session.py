@@ -43,7 +43,10 @@ def server(tmp_path):
 
         def process(self, name, line=None, argv=None):
             """A real process shown as `name` with /dev/<line> open."""
-            child = subprocess.Popen(argv or ['sleep', '300'])
+            # SIGHUP and SIGTERM as a real pppd has them, whatever the test runner inherited (nohup
+            # ignores SIGHUP, and an ignored signal stays ignored across exec): env resets them, then
+            # executes the program in the same process.
+            child = subprocess.Popen(['env', '--default-signal=HUP,TERM'] + (argv or ['sleep', '300']))
             self.children.append(child)
             d = self.proc / str(child.pid)
             (d / 'fd').mkdir(parents=True)
@@ -75,10 +78,8 @@ def server(tmp_path):
 
 
 def args(server, users, **kw):
-    # The wait after SIGHUP ends as soon as the processes are gone; 20 s, not 5: under mutmut's traced
-    # run on a loaded machine a pppd stand-in that had ended was seen only after 5 s (SIGTERM followed).
     a = dict(users=users, ports=['ttyS1'], utmp=str(server.utmp), wtmp=str(server.wtmp), proc_dir=str(server.proc),
-             timeout=20)
+             timeout=5)
     a.update(kw)
     return a
 
@@ -210,7 +211,8 @@ first_start = start_ticks(first.pid)
 first.kill()
 first.wait()
 time.sleep(0.05)  # five clock ticks: the new process starts later
-second = on_line(start_with_pid(first.pid, ['sleep', '300']))
+# env: SIGHUP as a real pppd has it, whatever the test runner inherited (see server.process).
+second = on_line(start_with_pid(first.pid, ['env', '--default-signal=HUP,TERM', 'sleep', '300']))
 second_start = start_ticks(second.pid)
 signals, left = dialin_session.end_session(procs, sessions[0], 1)
 time.sleep(0.5)
