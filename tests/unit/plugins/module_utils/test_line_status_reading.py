@@ -23,6 +23,7 @@ import pytest
 
 from ansible_collections.dialin.callback.plugins.module_utils import line_status
 from ansible_collections.dialin.callback.plugins.module_utils import mgetty_log
+from ansible_collections.dialin.callback.tests.unit.plugins.module_utils.mgetty_runs import run
 from ansible_collections.dialin.callback.plugins.module_utils.processes import Processes
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -62,14 +63,6 @@ def proc(tmp_path):
     d = tmp_path / 'proc'
     d.mkdir()
     return d
-
-
-def run(**fields):
-    keys = ('start', 'pid', 'version', 'waiting', 'ring', 'answered', 'connect_failed', 'callback_signal_from',
-            'login', 'failed', 'exit', 'last', 'last_text')
-    out = dict((k, None) for k in keys)
-    out.update(fields)
-    return out
 
 
 def state(proc, lock=None, last_run=None, utmp=(), ppp_by_pid=None, sessions=(), runner=None, previous_run=None):

@@ -16,6 +16,7 @@ import calendar
 import pytest
 
 from ansible_collections.dialin.callback.plugins.module_utils import mgetty_log
+from ansible_collections.dialin.callback.tests.unit.plugins.module_utils.mgetty_runs import run
 
 pytestmark = pytest.mark.usefixtures('utc_clock')
 
@@ -26,15 +27,6 @@ def at(hms):
     """The time of an 11/30 time stamp (local time is UTC here)."""
     h, m, s = (int(x) for x in hms.split(':'))
     return float(calendar.timegm((2026, 11, 30, h, m, s)))
-
-
-def run(**fields):
-    """A run as runs() gives it: every key, None unless given."""
-    keys = ('start', 'pid', 'version', 'waiting', 'ring', 'answered', 'connect_failed', 'callback_signal_from',
-            'login', 'failed', 'exit', 'last', 'last_text')
-    out = dict((k, None) for k in keys)
-    out.update(fields)
-    return out
 
 
 # parse_lines

@@ -8,7 +8,9 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import ast
 import os
+import re
 import stat
 
 
@@ -30,3 +32,12 @@ def run_on_path(run_module, main, path, check_mode=False, **kw):
     args = dict(path=str(path))
     args.update(kw)
     return run_module(main, args, check_mode=check_mode)
+
+
+def warning_texts(res):
+    """The texts of a module result's warnings (ansible-core 2.19 gives each as a WarningSummary's text)."""
+    out = []
+    for w in res.get('warnings', []):
+        match = re.match(r"^WarningSummary\(event=Event\(msg=('.*?'), formatted_source_context", w)
+        out.append(ast.literal_eval(match.group(1)) if match else w)
+    return out

@@ -8,15 +8,14 @@ only the wrapper decides (its option names in messages, name without exclusive, 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import ast
 import os
-import re
 import stat
 
 import pytest
 
 from ansible_collections.dialin.callback.plugins.modules import callback_user
-from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import managed_file, run_on_path, snapshot
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import (
+    managed_file, run_on_path, snapshot, warning_texts)
 
 BASE = "other\t-\t-\t/usr/sbin/callback\t-S\t9\nfred\t-\t-\t/bin/login\tfred\n*\t-\t-\t/bin/login\t@\n"
 
@@ -28,14 +27,6 @@ def conf(tmp_path):
 
 def run(run_module, path, check_mode=False, **kw):
     return run_on_path(run_module, callback_user.main, path, check_mode, **kw)
-
-
-def warning_texts(res):
-    out = []
-    for w in res.get('warnings', []):
-        match = re.match(r"^WarningSummary\(event=Event\(msg=('.*?'), formatted_source_context", w)
-        out.append(ast.literal_eval(match.group(1)) if match else w)
-    return out
 
 
 @pytest.mark.parametrize('kw, expected', [

@@ -8,13 +8,12 @@ cases where its entries and callback options meet."""
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import ast
-import re
 
 import pytest
 
 from ansible_collections.dialin.callback.plugins.modules import login_config
-from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import managed_file, run_on_path, snapshot
+from ansible_collections.dialin.callback.tests.unit.plugins.modules.managed_file import (
+    managed_file, run_on_path, snapshot, warning_texts)
 
 GATE = '/usr/local/lib/dialin-callback/callback-gate'
 V1 = "fred\t-\t-\t/bin/login\tfred\n*\t-\t-\t/bin/login\t@\n"
@@ -23,15 +22,6 @@ V2 = "!version 2\nfred\t-\t-\t-\t/bin/login\tfred\n*\tY\t-\t-\t/bin/login\t@\n"
 
 def run(run_module, path, check_mode=False, **kw):
     return run_on_path(run_module, login_config.main, path, check_mode, **kw)
-
-
-def warning_texts(res):
-    """The warnings' texts (ansible-core 2.19 returns each as a WarningSummary, shown here as text)."""
-    out = []
-    for w in res.get('warnings', []):
-        match = re.match(r"^WarningSummary\(event=Event\(msg=('.*?'), formatted_source_context", w)
-        out.append(ast.literal_eval(match.group(1)) if match else w)
-    return out
 
 
 @pytest.fixture
