@@ -120,7 +120,10 @@ def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callba
         call['callback_seconds'] = None
         if call['callback_result'] == 'success' and not (call['ppp_start'] and not call['ppp_end']):
             call['callback_seconds'] = _seconds(call['callback_time'], call['ppp_end'] or leg_last or call['callback_time'])
-        ends = [t for t in (call['ppp_end'], call['callback_time'], login.get('time'), run['last']) if t]
+        # The last time known of the call: the callback leg's (its login, its mgetty's last record) and
+        # the link's start included, for a pppd that did not end (or never started).
+        ends = [t for t in (call['ppp_end'], call['ppp_start'], call['callback_time'], leg_last, last_login_time,
+                            login.get('time'), run['last']) if t]
         call['end'] = max(ends) if ends else start
         if call['ppp_start'] and not call['ppp_auth_failed'] and call['ppp_peer_ip']:
             call['outcome'] = 'ppp'

@@ -133,16 +133,19 @@ def sessions(records):
             continue
         msg = rec['msg']
         sess = by_pid.get(rec['pid'])
-        if sess is None or (msg.startswith('pppd ') and ' started by ' in msg and sess['end'] is not None):
+        started = re.match(r'^pppd (\S+) started by (\S+), uid (\d+)', msg)
+        # Exit. is a pppd's last line and its start line its first (but for a warning about its
+        # options): a PID's line after its Exit., or a second start line (the run before ended
+        # without Exit.: SIGKILL, a crash), is another pppd's, which reused the PID.
+        if sess is None or sess['end'] is not None or (started and sess['version'] is not None):
             sess = {'pid': rec['pid'], 'start': rec['time'], 'end': None, 'device': None, 'interface': None,
                     'user': None, 'local_ip': None, 'remote_ip': None, 'link_up': None, 'connect_minutes': None,
                     'bytes_sent': None, 'bytes_received': None, 'auth_failed': False, 'end_reason': None,
                     'version': None}
             by_pid[rec['pid']] = sess
             order.append(sess)
-        m = re.match(r'^pppd (\S+) started by (\S+), uid (\d+)', msg)
-        if m:
-            sess['version'] = m.group(1)
+        if started:
+            sess['version'] = started.group(1)
             continue
         m = re.match(r'^Connect: (\S+) <--> (\S+)', msg)
         if m:

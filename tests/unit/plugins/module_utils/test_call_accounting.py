@@ -249,6 +249,39 @@ def test_a_callback_success_without_its_mgetty_in_the_log():
     assert (call['callback_result'], call['callback_login'], call['callback_seconds']) == ('success', None, 0.0)
 
 
+# The call's end: the last time known of it, the callback leg's included
+
+def test_a_call_ends_with_the_last_record_of_the_mgetty_callback_woke():
+    """No pppd after the callback: the leg ran to the woken mgetty's last record (130), after the
+    callback's record (118) and the call's own records (102)."""
+    runs = [mgetty(90.0, ring=100.0, answered=101.0, pid=146, login=(102.0, 'call', GATE), last=102.0),
+            mgetty(104.0, pid=250, signal_from=249, login=(120.0, 'someone', '/bin/login'), last=130.0)]
+    (call,) = calls(runs, events=[callback(118.0, mgetty_pid=250)])
+    assert (call['callback_login'], call['callback_seconds'], call['ppp_start'], call['end'], call['outcome']) == \
+        ('someone', 12.0, None, 130.0, 'login')
+    assert call['end'] == call['callback_time'] + call['callback_seconds']
+
+
+def test_a_call_whose_pppd_still_runs_ends_no_earlier_than_its_link():
+    """pppd runs (no Exit. yet): the call has lasted at least to the link's Connect: (122), after
+    the woken mgetty's login (120) and the callback's record (118)."""
+    runs = [mgetty(90.0, ring=100.0, answered=101.0, pid=146, login=(102.0, 'call', GATE), last=102.0),
+            mgetty(104.0, pid=250, signal_from=249, login=(120.0, 'pppuser', '/bin/login'), last=120.0)]
+    (call,) = calls(runs, events=[callback(118.0, mgetty_pid=250)], sessions=[pppd(300, 121.0, link_up=122.0)])
+    assert (call['ppp_end'], call['callback_seconds'], call['end'], call['outcome']) == (None, None, 122.0, 'ppp')
+    # Without a callback as well: a login that started pppd, still running.
+    runs = [mgetty(90.0, ring=100.0, answered=101.0, pid=146, login=(102.0, 'pppuser', '/bin/login'), last=102.0)]
+    (call,) = calls(runs, sessions=[pppd(300, 103.0, link_up=104.0)])
+    assert (call['ppp_end'], call['end']) == (None, 104.0)
+
+
+def test_a_call_ends_no_earlier_than_the_login_after_its_callback_when_the_clock_was_set_back():
+    runs = [mgetty(90.0, ring=100.0, answered=101.0, pid=146, login=(102.0, 'call', GATE), last=102.0),
+            mgetty(104.0, pid=250, signal_from=249, login=(120.0, 'someone', '/bin/login'), last=110.0)]
+    (call,) = calls(runs, events=[callback(108.0, mgetty_pid=250)])
+    assert (call['callback_login'], call['end']) == ('someone', 120.0)
+
+
 # caller_id
 
 @pytest.mark.parametrize('value, number', [

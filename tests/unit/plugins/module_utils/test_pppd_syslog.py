@@ -170,6 +170,49 @@ def test_a_pid_that_comes_again_after_exit_is_a_new_run():
     assert [(s['start'], s['end'], s['device']) for s in got] == [(1000.0, 1002.0, '/dev/ttyS1'), (1003.0, None, '/dev/ttyS2')]
 
 
+
+def test_a_pid_that_starts_again_without_an_exit_is_a_new_run():
+    """A pppd killed (SIGKILL: dialin_session's last signal) or crashed logs no Exit.; a later pppd
+    with its PID is another run: its start, device and user are not the ended one's."""
+    got = pppd_syslog.sessions(records([
+        (300, 'pppd 2.4.9 started by root, uid 0'),
+        (300, 'Connect: ppp0 <--> /dev/ttyS1'),
+        (300, 'PAP peer authentication succeeded for pppuser'),
+        (300, 'pppd 2.5.0 started by root, uid 0'),
+        (300, 'Connect: ppp1 <--> /dev/ttyS2'),
+    ]))
+    assert got == [session(pid=300, start=1000.0, device='/dev/ttyS1', interface='ppp0', user='pppuser', link_up=1001.0,
+                           version='2.4.9'),
+                   session(pid=300, start=1003.0, device='/dev/ttyS2', interface='ppp1', link_up=1004.0,
+                           version='2.5.0')]
+
+
+def test_lines_before_pppds_start_line_are_its_run():
+    """What pppd logs before its start line (a warning about its options) is the same process's."""
+    got = pppd_syslog.sessions(records([
+        (300, 'Warning: some option'),
+        (300, 'pppd 2.4.9 started by root, uid 0'),
+        (300, 'Connect: ppp0 <--> /dev/ttyS1'),
+    ]))
+    assert [(s['start'], s['version'], s['device']) for s in got] == [(1000.0, '2.4.9', '/dev/ttyS1')]
+
+
+def test_a_pids_lines_after_its_exit_are_a_new_run_without_a_start_line():
+    """Exit. is pppd's last line: a line of its PID after it is another pppd's, whose start line
+    the log does not have."""
+    got = pppd_syslog.sessions(records([
+        (300, 'pppd 2.4.9 started by root, uid 0'),
+        (300, 'Connect: ppp0 <--> /dev/ttyS1'),
+        (300, 'Modem hangup'),
+        (300, 'Exit.'),
+        (300, 'Connect: ppp1 <--> /dev/ttyS2'),
+        (300, 'LCP terminated by peer'),
+    ]))
+    assert got == [session(pid=300, start=1000.0, end=1003.0, device='/dev/ttyS1', interface='ppp0', link_up=1001.0,
+                           end_reason='Modem hangup', version='2.4.9'),
+                   session(pid=300, start=1004.0, device='/dev/ttyS2', interface='ppp1', link_up=1004.0,
+                           end_reason='LCP terminated by peer')]
+
 def test_only_pppds_lines_with_a_pid_make_runs():
     got = pppd_syslog.sessions(records([
         ('chat', 400, 'send (ATD5550199^M)'),
