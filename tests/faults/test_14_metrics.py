@@ -267,9 +267,11 @@ def test_disabled_metrics_are_removed_and_come_back(host, exporter):
     run = host.ansible.run(dict(CONFIGS["A"](), mgetty_metrics_enabled=False), "--diff")
     assert run.rc == 0, run.failure_text or run.tail(60)
     assert "changed: [" in task_block(run.output, "Stop and disable the metrics timer")
-    assert "changed: [" in task_block(run.output, "Remove the metrics program, its timer or cron entry, and the metrics file")
+    assert "changed: [" in task_block(run.output, "Remove the metrics program and its timer or cron entry")
+    assert "changed: [" in task_block(run.output, "Remove the metrics file and the run lock")
     left = ctr.sh(f"ls -d /usr/local/lib/dialin-callback/metrics /etc/systemd/system/{UNIT}.service "
-                  f"/etc/systemd/system/{UNIT}.timer /etc/systemd/system/timers.target.wants/{UNIT}.timer {PROM} 2>/dev/null",
+                  f"/etc/systemd/system/{UNIT}.timer /etc/systemd/system/timers.target.wants/{UNIT}.timer {PROM} "
+                  f"/run/dialin-callback-metrics.lock 2>/dev/null",
                   check=False).stdout.split()
     assert left == [], left
     assert ctr.sh(f"systemctl is-active {UNIT}.timer", check=False).stdout.strip() != "active"

@@ -13,8 +13,10 @@ __metaclass__ = type
 
 import importlib.util
 import os
+import fcntl
 import re
 import stat
+import threading
 
 import pytest
 
@@ -65,6 +67,37 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(program, tmp_p
         program.write_atomically(str(tmp_path), 'dialin_callback.prom', 'new\n')
     assert os.listdir(str(tmp_path)) == ['dialin_callback.prom']
     assert (tmp_path / 'dialin_callback.prom').read_text() == 'old\n'
+
+
+def test_a_run_whose_program_was_removed_writes_nothing(program, tmp_path):
+    # mgetty_metrics_enabled false removes the program, then the file: a run still going must not
+    # bring the file back.
+    lock = str(tmp_path / 'run.lock')
+    installed = tmp_path / 'dialin_callback_metrics.py'
+    installed.write_text('')
+    assert program.write_while_installed(str(tmp_path / 'tf'), 'one\n', lock, str(installed)) is True
+    assert (tmp_path / 'tf' / 'dialin_callback.prom').read_text() == 'one\n'
+    installed.unlink()
+    (tmp_path / 'tf' / 'dialin_callback.prom').unlink()
+    assert program.write_while_installed(str(tmp_path / 'tf'), 'two\n', lock, str(installed)) is False
+    assert os.listdir(str(tmp_path / 'tf')) == []
+
+
+def test_the_write_waits_for_the_run_lock(program, tmp_path):
+    # The role's removal holds the lock (flock) while it waits for a run: no write until it is free.
+    lock = str(tmp_path / 'run.lock')
+    results = []
+    with open(lock, 'a') as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        writer = threading.Thread(target=lambda: results.append(
+            program.write_while_installed(str(tmp_path), 'new\n', lock, program.__file__)))
+        writer.start()
+        writer.join(1)
+        assert writer.is_alive() and results == []
+        assert not (tmp_path / 'dialin_callback.prom').exists()
+    writer.join(10)
+    assert results == [True]
+    assert (tmp_path / 'dialin_callback.prom').read_text() == 'new\n'
 
 
 def test_the_call_in_progress_is_not_counted_yet():

@@ -12,11 +12,16 @@
 # their names in the collection (ansible_collections.dialin.callback.plugins.module_utils.*);
 # Python 3's standard library only, no Ansible on the host.
 #
-# Usage: python3 -I dialin_callback_metrics.py [--dir DIR] [--since 24h] [--syslog-source auto] [--stdout]
+# Usage: python3 -I dialin_callback_metrics.py [--dir DIR] [--since 24h] [--syslog-source auto]
+#                                              [--run-lock FILE] [--stdout]
 # Writes DIR/dialin_callback.prom through a temporary file in DIR and a rename (mode 0644): node
-# exporter reads the old file or the new one, never a part.
+# exporter reads the old file or the new one, never a part. The write holds the run lock and is left
+# out when this program was removed meanwhile: the role's removal (mgetty_metrics_enabled false)
+# removes the program, waits for the lock, then removes the file, which a run in progress then
+# cannot bring back.
 
 import argparse
+import fcntl
 import os
 import sys
 import tempfile
@@ -35,6 +40,7 @@ if os.path.exists(os.path.join(HERE, 'line_status.py')):
 from ansible_collections.dialin.callback.plugins.module_utils import line_status  # noqa: E402  pylint: disable=wrong-import-position
 
 FILE_NAME = 'dialin_callback.prom'
+RUN_LOCK = '/run/dialin-callback-metrics.lock'
 
 
 def write_atomically(directory, name, text):
@@ -59,6 +65,16 @@ def write_atomically(directory, name, text):
         raise
 
 
+def write_while_installed(directory, text, run_lock=RUN_LOCK, program=os.path.abspath(__file__)):
+    """Writes directory's metrics file under run_lock unless program is gone; True when written."""
+    with open(run_lock, 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(program):
+            return False
+        write_atomically(directory, FILE_NAME, text)
+        return True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='dialin-callback-metrics', description=(
         "Writes the dial-in lines' metrics (dialin_callback_*) for node exporter's textfile collector."))
@@ -69,6 +85,8 @@ def main(argv=None):
     parser.add_argument('--syslog-source', default=line_status.DEFAULTS['syslog_source'],
                         choices=line_status.SYSLOG_SOURCES, help='where pppd logs (default: %(default)s)')
     parser.add_argument('--lock-dir', default=line_status.DEFAULTS['lock_dir'])
+    parser.add_argument('--run-lock', default=RUN_LOCK,
+                        help='held while the file is written (default: %(default)s)')
     parser.add_argument('--stdout', action='store_true', help='print the metrics instead of writing the file')
     args = parser.parse_args(argv)
     try:
@@ -80,7 +98,7 @@ def main(argv=None):
     if args.stdout:
         sys.stdout.write(result['prometheus'])
     else:
-        write_atomically(args.dir, FILE_NAME, result['prometheus'])
+        write_while_installed(args.dir, result['prometheus'], args.run_lock)
     return 0
 
 
