@@ -24,9 +24,9 @@ DEBIAN_CODENAMES = {'12': 'bookworm', '13': 'trixie'}
 # checks them on the hosts).
 MGETTY_OF_RELEASE = {
     '12': {'__mgetty_binary': '/sbin/mgetty', '__mgetty_login_program': '/bin/login',
-           '__mgetty_telinit': '/sbin/telinit', '__mgetty_packages': ['mgetty']},
+           '__mgetty_telinit': '/sbin/telinit'},
     '13': {'__mgetty_binary': '/usr/sbin/mgetty', '__mgetty_login_program': '/usr/bin/login',
-           '__mgetty_telinit': '/usr/sbin/telinit', '__mgetty_packages': ['mgetty', 'login']},
+           '__mgetty_telinit': '/usr/sbin/telinit'},
 }
 
 
