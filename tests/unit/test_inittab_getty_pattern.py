@@ -1,6 +1,6 @@
 """The mgetty role's pattern for another getty's /etc/inittab line on a dial-in port.
 
-getty_conflicts.yml comments such lines out with ansible.builtin.replace, which applies the
+inittab.yml comments such lines out with ansible.builtin.replace, which applies the
 pattern with Python's re in MULTILINE mode: the same is done here on a sysvinit inittab.
 """
 import re
