@@ -64,7 +64,10 @@ class Runner(object):
     """Programs found and run with the standard library (the module uses its own)."""
 
     def which(self, name):
-        return shutil.which(name, path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin:/usr/bin:/bin')
+        # PATH's folders, then the system's; only absolute ones: an empty entry (PATH unset or empty
+        # left ':/usr/sbin...') or a relative one would be searched in the current folder.
+        path = os.environ.get('PATH', '') + ':/usr/sbin:/sbin:/usr/bin:/bin'
+        return shutil.which(name, path=':'.join(d for d in path.split(':') if os.path.isabs(d)))
 
     def run(self, argv):
         try:

@@ -299,6 +299,51 @@ def test_runner_finds_programs_on_path_and_in_the_system_folders(monkeypatch, tm
     assert line_status.Runner().which('myprog') is None
 
 
+def test_runner_never_looks_in_the_current_folder(monkeypatch, tmp_path):
+    """Without PATH, with an empty one or with relative folders in it, a program in the current
+    folder is not found (an empty entry of a search path is the current folder): the metrics program
+    runs what it finds as root."""
+    (tmp_path / 'bin').mkdir()
+    for path in (tmp_path / 'myprog', tmp_path / 'bin' / 'myprog'):
+        path.write_text('#!/bin/sh\n')
+        path.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('PATH')
+    assert line_status.Runner().which('myprog') is None
+    assert line_status.Runner().which('sh') in ('/usr/sbin/sh', '/sbin/sh', '/usr/bin/sh', '/bin/sh')
+    for path in ('', ':', '.', 'bin', 'bin:.'):
+        monkeypatch.setenv('PATH', path)
+        assert line_status.Runner().which('myprog') is None
+        assert line_status.Runner().which('sh') in ('/usr/sbin/sh', '/sbin/sh', '/usr/bin/sh', '/bin/sh')
+    # Absolute folders of PATH are searched in their order, before the system's; blanks in a
+    # folder's name are the name's.
+    (tmp_path / 'a b').mkdir()
+    (tmp_path / 'a b' / 'sh').write_text('#!/bin/sh\n')
+    (tmp_path / 'a b' / 'sh').chmod(0o755)
+    monkeypatch.setenv('PATH', 'bin:%s:%s' % (tmp_path / 'a b', tmp_path))
+    assert line_status.Runner().which('sh') == str(tmp_path / 'a b' / 'sh')
+    assert line_status.Runner().which('myprog') == str(tmp_path / 'myprog')
+
+
+def test_runner_gives_a_program_a_minute(monkeypatch):
+    """A program still running after 60 s is stopped (subprocess.run's timeout) and counts as failed."""
+    given = []
+
+    def fake_run(argv, **kwargs):
+        given.append((argv, kwargs))
+        if argv[0] == 'slow':
+            raise line_status.subprocess.TimeoutExpired(argv, kwargs['timeout'])
+        return line_status.subprocess.CompletedProcess(argv, 0, b'out', b'err')
+
+    monkeypatch.setattr(line_status.subprocess, 'run', fake_run)
+    assert line_status.Runner().run(['fast', '-x']) == (0, 'out', 'err')
+    assert line_status.Runner().run(['slow']) == (1, '', "Command '['slow']' timed out after 60 seconds")
+    assert given == [(['fast', '-x'], {'stdout': line_status.subprocess.PIPE, 'stderr': line_status.subprocess.PIPE,
+                                       'timeout': 60, 'check': False})] + \
+        [(['slow'], {'stdout': line_status.subprocess.PIPE, 'stderr': line_status.subprocess.PIPE, 'timeout': 60,
+                     'check': False})]
+
+
 # The lock, pppd's PID files, the ports
 
 @pytest.mark.parametrize('content, pid', [
@@ -574,3 +619,98 @@ def test_collect_of_a_ppp_link_that_is_up(tmp_path):
     (line,) = line_status.collect(params, runner=runner, now=2e9)['lines']
     assert (line['state'], line['ppp']['interface'], line['ppp']['peer_ip']) == ('ppp_up', 'ppp0', '10.99.0.2')
     assert 'pidfile:ppp*.pid' in line['sources'] and 'interface:ppp0' in line['sources']
+
+
+def two_calls_across_a_rotation(tmp_path):
+    """ttyS5's log rotated (copytruncate) while mgetty waited: the current file starts with the first
+    call's RING; the second call's pppd still runs. pppd's lines are split over syslog and messages,
+    with RFC 3164 time stamps (no year)."""
+    (tmp_path / 'mg_ttyS5.log.1').write_text(
+        '--\n'
+        '11/30 21:00:00 yS5  mgetty: stable release 1.2.1\n'
+        '11/30 21:00:01 yS5  waiting...\n')
+    (tmp_path / 'mg_ttyS5.log').write_text(
+        "11/30 21:00:10 yS5  wfr: waiting for ``RING''\n"
+        "11/30 21:00:11 yS5  waiting for ``CONNECT'' ** found **\n"
+        "11/30 21:00:12 ##### data dev=ttyS5, pid=146, caller='none', conn='38400', name='', cmd='/usr/sbin/pppd', "
+        "user='/AutoPPP/'\n"
+        '--\n'
+        '11/30 21:01:00 yS5  mgetty: stable release 1.2.1\n'
+        '11/30 21:01:01 yS5  waiting...\n'
+        "11/30 21:02:00 yS5  wfr: waiting for ``RING''\n"
+        "11/30 21:02:01 yS5  waiting for ``CONNECT'' ** found **\n"
+        "11/30 21:02:02 ##### data dev=ttyS5, pid=147, caller='none', conn='38400', name='', cmd='/usr/sbin/pppd', "
+        "user='/AutoPPP/'\n")
+    (tmp_path / 'syslog').write_text(
+        'Nov 30 21:00:12 host pppd[146]: pppd 2.4.9 started by root, uid 0\n'
+        'Nov 30 21:00:13 host pppd[146]: Connect: ppp0 <--> /dev/ttyS5\n'
+        'Nov 30 21:00:14 host pppd[146]: remote IP address 10.99.0.2\n')
+    (tmp_path / 'messages').write_text(
+        'Nov 30 21:00:50 host pppd[146]: Exit.\n'
+        'Nov 30 21:02:02 host pppd[147]: pppd 2.4.9 started by root, uid 0\n'
+        'Nov 30 21:02:03 host pppd[147]: Connect: ppp0 <--> /dev/ttyS5\n'
+        'Nov 30 21:02:04 host pppd[147]: remote IP address 10.99.0.2\n')
+    process(tmp_path / 'proc', 147, ['/usr/sbin/pppd', 'auth'], tty='/dev/ttyS5')
+    (tmp_path / 'ppp0.pid').write_text('147\n')
+    return dict(host(tmp_path), ports=['ttyS5'], syslog_source='files',
+                syslog_files=[str(tmp_path / 'syslog'), str(tmp_path / 'messages')])
+
+
+def test_collect_of_a_line_in_a_call_after_a_rotation(utc_clock, tmp_path):
+    params = two_calls_across_a_rotation(tmp_path)
+    runner = FakeRunner(results={'ip': (0, json.dumps(IP_UP), '')})
+    # A clock years before the machine's: a time stamp without a year is placed by the clock given.
+    (line,) = line_status.collect(params, runner=runner, now=utc(2001, 12, 1))['lines']
+    assert line['state'] == 'ppp_up'
+    assert [(c['start'], c['ppp_start'], c['ppp_end'], c['ppp_peer_ip'], c['outcome']) for c in line['calls']] == [
+        # The first session's Exit. is the first line of the second syslog file.
+        (utc(2001, 11, 30, 21, 0, 10), utc(2001, 11, 30, 21, 0, 13), utc(2001, 11, 30, 21, 0, 50), '10.99.0.2', 'ppp'),
+        (utc(2001, 11, 30, 21, 2, 0), utc(2001, 11, 30, 21, 2, 3), None, '10.99.0.2', 'ppp')]
+    # The counter: the first call, which starts at the current file's first time stamp, is the
+    # current file's; the second, the one the line is in, is not counted yet.
+    assert line['calls_total'] == {'ppp': 1, 'ppp_auth_failed': 0, 'callback_refused': 0, 'callback_failed': 0,
+                                   'refused': 0, 'login': 0, 'no_login': 0}
+    assert line['counts'] == {'total': 2, 'ppp': 2}
+
+
+def test_collect_of_a_current_log_that_can_no_longer_be_read_when_read_again(utc_clock, tmp_path, monkeypatch):
+    """The current log is read twice (with its rotations, then alone for the counter's first time):
+    when the second read fails (the file replaced in between), the counter has no call, and the
+    file, which was read, is not named as unreadable."""
+    params = two_calls_across_a_rotation(tmp_path)
+    current = str(tmp_path / 'mg_ttyS5.log')
+    opened = []
+
+    def fake_open(path, mode='r', *args, **kwargs):
+        if path == current:
+            opened.append(path)
+            if len(opened) > 1:
+                raise IOError(13, 'Permission denied')
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(line_status, 'open', fake_open, raising=False)
+    runner = FakeRunner(results={'ip': (0, json.dumps(IP_UP), '')})
+    (line,) = line_status.collect(params, runner=runner, now=utc(2001, 12, 1))['lines']
+    assert opened == [current, current]
+    assert (len(line['calls']), sum(line['calls_total'].values()), line['unreadable']) == (2, 0, [])
+
+
+# rotations: dateext names ordered by their date alone
+
+def test_dateext_rotations_are_ordered_by_the_whole_date(tmp_path):
+    path = str(tmp_path / 'syslog')
+    for name in ('syslog', 'syslog-19991231.gz', 'syslog-20000101.gz', 'syslog-2000010112'):
+        (tmp_path / name).write_text('')
+    assert line_status.rotations(path) == [path, path + '-2000010112', path + '-20000101.gz', path + '-19991231.gz']
+
+
+def test_dateext_rotations_of_one_date_keep_the_order_they_were_found_in(tmp_path, monkeypatch):
+    """Two files of one date (while gzip compresses a rotation, the .gz grows beside the file until
+    gzip removes it): the date alone orders the rotations, ``.gz`` or not, so they stay in the
+    directory's order."""
+    path = str(tmp_path / 'syslog')
+    found = [path + '-20261130', path + '-20261129', path + '-20261130.gz']
+    monkeypatch.setattr(line_status.glob, 'glob', lambda pattern: list(found) if pattern == path + '-[0-9]*' else [])
+    assert line_status.rotations(path) == [path, path + '-20261130', path + '-20261130.gz', path + '-20261129']
+    found = [path + '-20261130.gz', path + '-20261130']
+    assert line_status.rotations(path) == [path, path + '-20261130.gz', path + '-20261130']

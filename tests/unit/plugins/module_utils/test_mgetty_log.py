@@ -72,6 +72,12 @@ def test_audit_fields_quoted_values_keep_their_commas_and_may_be_empty():
         'dev': 'ttyS1', 'pid': '146', 'caller': 'none', 'conn': '', 'name': 'a, b', 'user': 'call'}
 
 
+def test_audit_fields_unquoted_values_are_kept_whatever_they_are():
+    # Any unquoted word is the value, an empty one too (mgetty quotes only some fields).
+    assert mgetty_log.audit_fields('exit dev=ttyS1, pid=XXXX, user=, cmd=/bin/login') == {
+        'dev': 'ttyS1', 'pid': 'XXXX', 'user': '', 'cmd': '/bin/login'}
+
+
 # runs
 
 INCOMING = """--
