@@ -120,11 +120,11 @@ def calls(line, mgetty_runs, callback_events, pppd_sessions, gate_events, callba
         call['callback_seconds'] = None
         if call['callback_result'] == 'success' and not (call['ppp_start'] and not call['ppp_end']):
             call['callback_seconds'] = _seconds(call['callback_time'], call['ppp_end'] or leg_last or call['callback_time'])
-        # The last time known of the call: the callback leg's (its login, its mgetty's last record) and
-        # the link's start included, for a pppd that did not end (or never started).
-        ends = [t for t in (call['ppp_end'], call['ppp_start'], call['callback_time'], leg_last, last_login_time,
-                            login.get('time'), run['last']) if t]
-        call['end'] = max(ends) if ends else start
+        # The last time known of the call: its start, its last login (the one after its callback, if
+        # any: the call's own is before callback's record), its records, the callback leg's last one
+        # and the link's start (for a pppd that did not end, or never started) included.
+        call['end'] = max(t for t in (start, last_login_time, run['last'], call['callback_time'], leg_last,
+                                      call['ppp_start'], call['ppp_end']) if t)
         if call['ppp_start'] and not call['ppp_auth_failed'] and call['ppp_peer_ip']:
             call['outcome'] = 'ppp'
         elif call['ppp_auth_failed']:

@@ -282,6 +282,11 @@ def test_a_call_ends_no_earlier_than_the_login_after_its_callback_when_the_clock
     assert (call['callback_login'], call['end']) == ('someone', 120.0)
 
 
+def test_a_call_ends_no_earlier_than_its_start_when_the_clock_was_set_back():
+    runs = [mgetty(90.0, ring=100.0, answered=101.0, pid=146, login=(99.0, 'someone', '/bin/login'), last=98.0)]
+    assert calls(runs)[0]['end'] == 100.0
+
+
 # caller_id
 
 @pytest.mark.parametrize('value, number', [

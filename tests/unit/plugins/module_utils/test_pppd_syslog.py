@@ -170,7 +170,6 @@ def test_a_pid_that_comes_again_after_exit_is_a_new_run():
     assert [(s['start'], s['end'], s['device']) for s in got] == [(1000.0, 1002.0, '/dev/ttyS1'), (1003.0, None, '/dev/ttyS2')]
 
 
-
 def test_a_pid_that_starts_again_without_an_exit_is_a_new_run():
     """A pppd killed (SIGKILL: dialin_session's last signal) or crashed logs no Exit.; a later pppd
     with its PID is another run: its start, device and user are not the ended one's."""
@@ -212,6 +211,7 @@ def test_a_pids_lines_after_its_exit_are_a_new_run_without_a_start_line():
                            end_reason='Modem hangup', version='2.4.9'),
                    session(pid=300, start=1004.0, device='/dev/ttyS2', interface='ppp1', link_up=1004.0,
                            end_reason='LCP terminated by peer')]
+
 
 def test_only_pppds_lines_with_a_pid_make_runs():
     got = pppd_syslog.sessions(records([
