@@ -148,6 +148,7 @@ def site(tmp_path, monkeypatch):
     (['mgetty', '--'], None),
     (['mgetty', '--', '-x'], '-x'),
     (['mgetty', '--', '/dev/ttyS1'], 'ttyS1'),
+    (['mgetty', '-b', '--', 'ttyS1', 'x'], 'ttyS1'),
     (['mgetty', '-x'], None),                   # its argument missing
     (['mgetty', '-b', 'ttyS1'], 'ttyS1'),       # -b takes none
     (['mgetty', '-D', '-a', 'ttyS1'], 'ttyS1'),
@@ -164,6 +165,8 @@ def test_parse_utmp_reads_whole_records_only():
     one = struct.pack(mr.UTMP_FORMAT, mr.USER_PROCESS, 900, b'ttyS1\0junk', b'S1', b'ppp\xffuser\0x', b'', 0, 0, 0, 0,
                       0, b'', b'')
     assert mr.parse_utmp(one) == [dict(type=mr.USER_PROCESS, pid=900, line='ttyS1', user=u'ppp\udcffuser')]
+    odd = struct.pack(mr.UTMP_FORMAT, mr.LOGIN_PROCESS, 901, b'tty\xffS1', b'S1', b'LOGIN', b'', 0, 0, 0, 0, 0, b'', b'')
+    assert mr.parse_utmp(odd) == [dict(type=mr.LOGIN_PROCESS, pid=901, line=u'tty\udcffS1', user='LOGIN')]
     assert mr.parse_utmp(one + one[:-1]) == mr.parse_utmp(one)
     assert mr.parse_utmp(one[:-1]) == []
     assert mr.parse_utmp(b'') == []
@@ -335,12 +338,16 @@ def test_callbacks_are_the_running_callback_processes(site):
     site.process(952, ['/usr/sbin/callback', 'N'], 'callback')                        # no environ: it ended
     site.process(953, ['/usr/sbin/callback', '-l', 'ttyS3', 'N'], 'callbackx', env=[])
     site.process(954, ['/usr/sbin/callback', '-l', 'ttyS3', 'N'], 'callback', env=[], state='S')
+    site.process(955, ['/usr/sbin/callback', '-S', 'N'], 'callback', env=[b'DEVICE=tty\xffS4'])
+    site.process(956, ['/usr/sbin/callback', '-S', 'N'], 'callback', env=[b'DEVICE=ttyS5=x'])
     (site.proc / '954' / 'stat').write_bytes(b'954 callback S\n')                      # its start unreadable
     site.mgetty(812)
     found = sorted(mr.Proc(str(site.proc)).callbacks(), key=lambda cb: cb['pid'])
     assert found == [
         dict(pid=950, lines=['ttyS9'], start=START, argv=['/usr/sbin/callback', '-l', 'ttyS9', 'N']),
-        dict(pid=951, lines=['ttyS2'], start=START + 1, argv=['/usr/sbin/callback', '-S', 'N'])]
+        dict(pid=951, lines=['ttyS2'], start=START + 1, argv=['/usr/sbin/callback', '-S', 'N']),
+        dict(pid=955, lines=[u'tty\udcffS4'], start=START, argv=['/usr/sbin/callback', '-S', 'N']),
+        dict(pid=956, lines=['ttyS5=x'], start=START, argv=['/usr/sbin/callback', '-S', 'N'])]
 
 
 def test_a_callback_whose_start_changes_while_it_is_read_is_left_out(site):
@@ -799,7 +806,9 @@ def test_an_error_reading_the_callbacks_fails_the_module(run_module, module_site
     res = run_module(mr.main, module_args(site))
     assert res['failed'] is True and res['msg'] == "removed_ports: [Errno 2] No such file or directory: '%s'" % (
         site.proc), res
-    assert res['stopped_callbacks'] == [] and res['changed'] is False
+    assert dict((k, res[k]) for k in ('changed', 'restarted', 'deferred', 'current', 'removed_pid_files',
+                                      'stopped_callbacks')) == dict(
+        changed=False, restarted=[], deferred=[], current=[], removed_pid_files=[], stopped_callbacks=[])
 
 
 @pytest.mark.parametrize('option, port', [('ports', '/dev/ttyS1'), ('ports', ''), ('ports', '.x'),
