@@ -16,7 +16,10 @@ import importlib
 import pytest
 import yaml
 
-from ansible_collections.dialin.callback.plugins.modules import callback_user, login_config, ppp_secret
+from ansible_collections.dialin.callback.plugins.modules import (
+    callback_user, dialin_session, login_config, mgetty_restart, ppp_secret)
+
+MODULES = [login_config, callback_user, ppp_secret, dialin_session, mgetty_restart]
 
 # The keys of an option's spec that DOCUMENTATION states; anything else in a spec fails the test.
 SPEC_KEYS = {'type', 'elements', 'default', 'choices', 'required', 'options', 'aliases', 'no_log'}
@@ -26,8 +29,8 @@ class _Captured(Exception):
     pass
 
 
-def runtime_spec(module, monkeypatch):
-    """The argument_spec the module's main() hands to AnsibleModule."""
+def runtime_arguments(module, monkeypatch):
+    """The keyword arguments the module's main() hands to AnsibleModule."""
     captured = {}
 
     def fake(*args, **kwargs):
@@ -37,7 +40,12 @@ def runtime_spec(module, monkeypatch):
     monkeypatch.setattr(module, 'AnsibleModule', fake)
     with pytest.raises(_Captured):
         module.main()
-    return captured['argument_spec']
+    return captured
+
+
+def runtime_spec(module, monkeypatch):
+    """The argument_spec the module's main() hands to AnsibleModule."""
+    return runtime_arguments(module, monkeypatch)['argument_spec']
 
 
 def documented_options(module):
@@ -71,10 +79,16 @@ def normal_spec(spec):
     return out
 
 
-@pytest.mark.parametrize('module', [login_config, callback_user, ppp_secret], ids=lambda m: m.__name__.split('.')[-1])
+@pytest.mark.parametrize('module', MODULES, ids=lambda m: m.__name__.split('.')[-1])
 def test_the_spec_is_the_documented_one(module, monkeypatch):
     spec = runtime_spec(module, monkeypatch)
     assert normal_spec(spec) == normal_doc(documented_options(module))
+
+
+@pytest.mark.parametrize('module', MODULES, ids=lambda m: m.__name__.split('.')[-1])
+def test_check_mode_is_supported(module, monkeypatch):
+    # Each documents check mode (its attributes' doc fragment) and tells AnsibleModule so.
+    assert runtime_arguments(module, monkeypatch).get('supports_check_mode') is True
 
 
 def test_the_comparison_sees_a_changed_default(monkeypatch):

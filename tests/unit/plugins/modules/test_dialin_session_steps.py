@@ -445,27 +445,3 @@ def test_missing_utmp_files_find_sessions_by_the_real_user(run_module, proc, fil
     Kernel(monkeypatch, on_signal=ends_on(proc, signal.SIGHUP))
     res = run_module(ds.main, args(proc, files, users=['nobody'], utmp=str(files / 'none'), wtmp=str(files / 'none')))
     assert [(s['user'], s['found_by'], s['ended']) for s in res['sessions']] == [('nobody', 'uid', True)], res
-
-
-def test_the_defaults(monkeypatch):
-    """The module's options as the documentation gives them."""
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    class Module(object):
-        def __init__(self, argument_spec, supports_check_mode):
-            seen.update(argument_spec)
-            seen['check_mode'] = supports_check_mode
-            raise Stop()
-    monkeypatch.setattr(ds, 'AnsibleModule', Module)
-    with pytest.raises(Stop):
-        ds.main()
-    assert seen == dict(users=dict(type='list', elements='str', required=True),
-                        ports=dict(type='list', elements='str', required=True),
-                        timeout=dict(type='int', default=10),
-                        utmp=dict(type='path', default='/var/run/utmp'),
-                        wtmp=dict(type='path', default='/var/log/wtmp'),
-                        proc_dir=dict(type='path', default='/proc'),
-                        check_mode=True)

@@ -818,31 +818,3 @@ def test_a_port_that_is_no_device_name_is_refused(run_module, module_site, optio
     res = run_module(mr.main, module_args(site, **{option: ['ttyS1', port]}))
     assert res['failed'] is True and res['msg'] == (
         '%s: %r is not a device name without /dev/ (such as ttyS1)' % (option, port)), res
-
-
-def test_the_defaults(monkeypatch):
-    """The module's options as the documentation gives them."""
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    class Module(object):
-        def __init__(self, argument_spec, supports_check_mode):
-            seen.update(argument_spec)
-            seen['check_mode'] = supports_check_mode
-            raise Stop()
-    monkeypatch.setattr(mr, 'AnsibleModule', Module)
-    with pytest.raises(Stop):
-        mr.main()
-    assert seen == dict(ports=dict(type='list', elements='str', required=True),
-                        configs=dict(type='list', elements='path', default=[]),
-                        lock_dir=dict(type='path', default='/var/lock'),
-                        pid_dir=dict(type='path', default='/run'),
-                        utmp=dict(type='path', default='/run/utmp'),
-                        settle_timeout=dict(type='int', default=10),
-                        exit_timeout=dict(type='int', default=10),
-                        removed_ports=dict(type='list', elements='str', default=[]),
-                        foreign_lock_timeout=dict(type='int', default=30),
-                        dev_dir=dict(type='path', default='/dev'),
-                        check_mode=True)
