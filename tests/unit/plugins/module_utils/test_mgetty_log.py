@@ -73,7 +73,8 @@ def test_audit_fields_quoted_values_keep_their_commas_and_may_be_empty():
 
 
 def test_audit_fields_unquoted_values_are_kept_whatever_they_are():
-    # Any unquoted word is the value, an empty one too (mgetty quotes only some fields).
+    # Any unquoted word is the value, an empty one too (mgetty quotes only some fields). The value
+    # XXXX is on purpose: it is the word mutmut puts for '' in `v == ''`, a mutant only it tells apart.
     assert mgetty_log.audit_fields('exit dev=ttyS1, pid=XXXX, user=, cmd=/bin/login') == {
         'dev': 'ttyS1', 'pid': 'XXXX', 'user': '', 'cmd': '/bin/login'}
 
