@@ -16,7 +16,7 @@ import shlex
 import subprocess
 import time
 
-from conftest import CONFIGS, ROOT, TEST_LIB, base_vars, config_a, podman
+from conftest import CONFIGS, ROOT, TEST_LIB, base_vars, config_a, modem_events, podman
 
 CALLER_LINE = "/run/modememu/caller"
 PSEUDO_LOGIN = "callroll"
@@ -53,14 +53,15 @@ def prompt(label: str) -> str:
     return f"{label} login:"
 
 
-def wait_file(ctr, path: str, caller: subprocess.Popen, timeout: float) -> str:
+def wait_file(ctr, path: str, caller: subprocess.Popen, timeout: float, since: float | None = None) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = ctr.sh(f"cat {path}", check=False)
         if got.returncode == 0:
             return got.stdout
         if caller.poll() is not None:
-            raise AssertionError(f"the caller ended before {path}:\n{caller.stdout.read()}")
+            history = line_history(ctr, since) if since is not None else ""
+            raise AssertionError(f"the caller ended before {path}:\n{caller.stdout.read()}\n{history}")
         time.sleep(0.5)
     raise AssertionError(f"no {path} within {timeout} s")
 
@@ -74,6 +75,17 @@ def deferred(run, port: str = "ttyS1") -> str:
 
 def mgetty_pid(ctr) -> str:
     return ctr.sh("cat /run/mgetty.pid.ttyS1", check=False).stdout.strip()
+
+
+def line_history(ctr, since: float, run=None) -> str:
+    """What happened on ttyS1 since ``since`` (time.time()), for a failure's message: the test modem's
+    events, mgetty's log and journal, and the converge's last lines."""
+    log = ctr.sh("tail -n 60 /var/log/mgetty/mg_ttyS1.log", check=False).stdout
+    journal = ctr.sh(f"journalctl -o short-precise --no-pager -u mgetty@ttyS1 --since @{int(since)}",
+                     check=False).stdout
+    events = "\n".join(str(e) for e in modem_events(ctr, since))
+    converge = run.tail(40) if run is not None else ""
+    return f"modem events:\n{events}\nmg_ttyS1.log:\n{log}\njournal:\n{journal}\nconverge:\n{converge}"
 
 
 def respawned_mgetty_pid(ctr, timeout: float = 60) -> str:
@@ -104,17 +116,19 @@ def test_a_rollout_waits_for_each_call_to_end(host):
                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
         # 1. At the login prompt (the idle line was restarted by the R1 converge: its prompt is R1's).
+        called = time.time()
         wait_file(ctr, "/run/rollout/at-prompt", caller, 60)
         pid = mgetty_pid(ctr)
         t0 = time.monotonic()
         run = host.converge("R2")
         timings["converge R2 (caller at the login prompt)"] = time.monotonic() - t0
-        assert mgetty_pid(ctr) == pid, "the mgetty at the login prompt was replaced"
+        assert mgetty_pid(ctr) == pid, (f"the mgetty at the login prompt (PID {pid}) was replaced:\n"
+                                        f"{line_history(ctr, called, run)}")
         assert "login prompt" in deferred(run), f"R2 did not defer ttyS1 for the login prompt:\n{run.tail(40)}"
         ctr.sh("touch /run/rollout/go-prompt")
 
         # 2. A callback pending: the caller typed the pseudo-login at the old prompt and was hung up on.
-        wait_file(ctr, "/run/rollout/at-callback", caller, 60)
+        wait_file(ctr, "/run/rollout/at-callback", caller, 60, called)
         t0 = time.monotonic()
         # While callback waits its delay it holds no lock: only the callback process says the line is taken.
         now = host.ansible.module("mgetty_restart", {"ports": ["ttyS1"]})
@@ -128,11 +142,12 @@ def test_a_rollout_waits_for_each_call_to_end(host):
         timings["converge R3 (callback in progress)"] = time.monotonic() - t0
         r3_reason = deferred(run)
         assert "callback" in r3_reason, f"R3 did not defer ttyS1 for the callback:\n{run.tail(40)}"
-        assert mgetty_pid(ctr) == pid, "the mgetty the callback will signal was replaced"
+        assert mgetty_pid(ctr) == pid, (f"the mgetty the callback will signal (PID {pid}) was replaced:\n"
+                                        f"{line_history(ctr, called, run)}")
         # The callback is made and answered (the mgetty that takes it over started before R3: R2's prompt).
         t0 = time.monotonic()
         ctr.sh("touch /run/rollout/go-callback")
-        wait_file(ctr, "/run/rollout/at-session", caller, CALLBACK_DELAY + 120)
+        wait_file(ctr, "/run/rollout/at-session", caller, CALLBACK_DELAY + 120, called)
         timings["wait for the callback"] = time.monotonic() - t0
 
         # 3. In a session.
@@ -142,7 +157,8 @@ def test_a_rollout_waits_for_each_call_to_end(host):
         timings["converge R4 (session)"] = time.monotonic() - t0
         reason = deferred(run)
         assert "session" in reason and "sed PID" in reason, f"R4 did not defer ttyS1 for the session:\n{run.tail(40)}"
-        assert mgetty_pid(ctr) == pid
+        assert mgetty_pid(ctr) == pid, (f"the mgetty of the session (PID {pid}) was replaced:\n"
+                                        f"{line_history(ctr, called, run)}")
         ctr.sh("touch /run/rollout/go-session")
         out = caller.communicate(timeout=60)[0]
         assert caller.returncode == 0 and "ROLLOUT-CALLER-DONE" in out, f"the call did not go on:\n{out}"
