@@ -52,6 +52,7 @@ def main() -> None:
         c.send("ATD100\r")
         c.expect("CONNECT")
         c.expect(before)
+        c.stay_at_login_prompt()
         mark("prompt", before)
         hold(c, "prompt")
         c.send(pseudo_login + "\r")

@@ -25,6 +25,7 @@ from caller import Caller
 with Caller("/run/modememu/caller", timeout=60) as c:
     c.send("ATZ\r"); c.expect("OK")
     c.send("ATD100\r"); c.expect("CONNECT"); c.expect("login:")
+    c.stay_at_login_prompt()
     open("/run/line-test-caller-ready", "w").close()
     time.sleep(120)
 """ % TEST_LIB

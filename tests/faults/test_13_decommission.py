@@ -77,6 +77,7 @@ from caller import Caller, LineClosed
 with Caller("/run/modememu/caller", timeout=60) as c:
     c.send("ATZ\r"); c.expect("OK")
     c.send("ATD100\r"); c.expect("CONNECT"); c.expect("login:")
+    c.stay_at_login_prompt()
     open("/run/decommission-caller-ready", "w").close()
     got, hung = bytearray(), False
     deadline = time.monotonic() + %(hold)d

@@ -152,6 +152,7 @@ def test_the_terminal_sheet_says_what_to_type_at_each_prompt(kits):
         ('(modem ready)', 'ATZ'), ('OK', 'AT&C0S0=1'), ('OK', 'ATDT0,5550100'), ('CONNECT ...', '(nothing)'),
         ('login:', 'home.bob'), ('NO CARRIER', '(nothing)'), ('RING', '(nothing)'), ('CONNECT ...', '(nothing)'),
         ('login:', 'bob'), ('Password:', 'your PPP password'), ('~}#...', '(nothing)')]
+    assert 'may hang up a line\n' in text and 'silent for 5 seconds at this prompt\n' in text
     assert 'call you back\n' in text and 'at 5551234.' in text and 'at most\n' in text and '180 seconds.' in text
     assert 'your address 192.168.7.3, the server 192.168.7.1, netmask 255.255.255.0' in text
 
