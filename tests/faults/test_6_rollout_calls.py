@@ -117,7 +117,7 @@ def test_a_rollout_waits_for_each_call_to_end(host):
 
         # 1. At the login prompt (the idle line was restarted by the R1 converge: its prompt is R1's).
         called = time.time()
-        wait_file(ctr, "/run/rollout/at-prompt", caller, 60)
+        wait_file(ctr, "/run/rollout/at-prompt", caller, 60, called)
         pid = mgetty_pid(ctr)
         t0 = time.monotonic()
         run = host.converge("R2")
