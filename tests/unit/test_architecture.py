@@ -6,8 +6,8 @@ from pathlib import Path
 import yaml
 
 TOP = Path(__file__).resolve().parents[2]
-# Entry points, described under "How a role is laid out".
-ENTRY_POINTS = {'main.yml', 'validate.yml', 'apply.yml', 'postcheck.yml'}
+# Entry points, described under "How a role is laid out" (inputs.yml: what a role's check reads).
+ENTRY_POINTS = {'main.yml', 'validate.yml', 'apply.yml', 'postcheck.yml', 'inputs.yml'}
 
 
 def table_rows():

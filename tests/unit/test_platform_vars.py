@@ -1,6 +1,8 @@
 """The roles' platform variables: vars/main.yml holds each value for every supported platform, and a
 platform file (os family, distribution or distribution_major, linux-system-roles' set_vars) holds
-only the values that differ, loaded by one task. The roles' Galaxy metadata names the same releases."""
+only the values that differ, read by a lookup in vars/main.yml (no task). The roles' Galaxy metadata
+names the same releases."""
+import functools
 import os
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import pytest
 import yaml
 
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar
 
 try:
@@ -55,12 +58,20 @@ def loaded_files(role, host_facts):
     return [os.path.relpath(path, ROLES / role) for path in templar.template(trust_as_template(expression))]
 
 
+@functools.cache
+def plugins():
+    """Ansible's plugins (the lookup that reads the platform files), loaded once."""
+    init_plugin_loader()
+
+
 def role_values(role, platform):
-    """The role's variables on *platform*: vars/main.yml, then the files its set_vars task loads."""
-    values = load(ROLES / role / 'vars' / 'main.yml')
-    for name in loaded_files(role, facts(platform)):
-        values.update(load(ROLES / role / name))
-    return values
+    """The role's platform values on *platform*, as Ansible renders vars/main.yml's names for them."""
+    plugins()
+    main = load(ROLES / role / 'vars' / 'main.yml')
+    variables = dict(main, ansible_facts=facts(platform), role_path=str(ROLES / role))
+    templar = Templar(loader=DataLoader(), variables={name: trust_as_template(value) if isinstance(value, str) else value
+                                                      for name, value in variables.items()})
+    return {name: templar.template(trust_as_template(main[name])) for name in main[f'__{role}_platform_defaults']}
 
 
 def test_the_platforms_are_debian_12_and_13():
@@ -76,26 +87,29 @@ def test_a_platform_file_is_named_for_an_os_family_a_distribution_or_a_supported
 
 @pytest.mark.parametrize('role, path', platform_files(), ids=lambda value: getattr(value, 'name', value))
 def test_a_platform_file_only_overrides_values_of_vars_main_and_each_differs(role, path):
-    main = load(ROLES / role / 'vars' / 'main.yml')
+    defaults = load(ROLES / role / 'vars' / 'main.yml')[f'__{role}_platform_defaults']
     overrides = load(path)
     assert overrides, path
     for name, value in overrides.items():
         assert name.startswith(f'__{role}_'), (path, name)
-        assert name in main, f'{path}: {name} has no value in vars/main.yml for the other platforms'
-        assert value != main[name], f'{path}: {name} is the same as in vars/main.yml: the line is not needed'
+        assert name in defaults, f'{path}: {name} has no value in vars/main.yml for the other platforms'
+        assert value != defaults[name], f'{path}: {name} is the same as in vars/main.yml: the line is not needed'
 
 
-def test_roles_with_platform_files_load_them_in_one_task_and_the_others_have_no_such_task():
+def test_roles_with_platform_files_read_them_without_a_task_and_the_others_have_no_platform_values():
     with_files = {role for role, path in platform_files()}
     assert with_files == {'mgetty'}, 'only mgetty differs between Debian 12 and 13 (docs/platforms.md)'
     for tasks in sorted(ROLES.glob('*/tasks/*.yml')):
-        role = tasks.parent.parent.name
-        loads = [task for task in load(tasks) if 'ansible.builtin.include_vars' in task]
-        if role not in with_files or tasks.name not in ('apply.yml', 'postcheck.yml'):
-            assert not loads, tasks
+        assert not [task for task in load(tasks) if 'ansible.builtin.include_vars' in task], tasks
+    for main in sorted(ROLES.glob('*/vars/main.yml')):
+        role = main.parent.parent.name
+        values = load(main)
+        if role not in with_files:
+            assert f'__{role}_platform_defaults' not in values, main
             continue
-        assert len(loads) == 1, tasks
-        assert loads[0]['loop'] == '{{ __%s_platform_files }}' % role, tasks
+        assert 'combine' in values[f'__{role}_platform'] and f'__{role}_platform_files' in values[f'__{role}_platform']
+        for name in values[f'__{role}_platform_defaults']:
+            assert values[name] == '{{ __%s_platform.%s }}' % (role, name), (main, name)
 
 
 @pytest.mark.parametrize('platform, expected', [
