@@ -45,7 +45,7 @@ def _load(path):
 
 
 # Debian 13's values: those of vars/main.yml, no platform file.
-LOGIN = _load('roles/mgetty/vars/main.yml')['__mgetty_login_program']
+LOGIN = _load('roles/mgetty/vars/main.yml')['__mgetty_platform_defaults']['__mgetty_login_program']
 
 
 def _trusted(value):
@@ -72,6 +72,8 @@ def role_variables(server=False, **overrides):
     variables = {}
     for layer in layers:
         variables.update(_trusted(layer))
+    # Debian 13: no platform file, the platform values are vars/main.yml's defaults.
+    variables['__mgetty_platform'] = variables['__mgetty_platform_defaults']
     return variables
 
 
@@ -179,16 +181,18 @@ def test_logins_before_a_callback_warn_on_every_run(run_module, tmp_path, overri
     assert res['changed'] == check_mode
 
 
-def test_the_check_mode_warning_task_writes_nothing(run_module, tmp_path):
-    """The warning task for a check-mode run on a host without mgetty: no file, no change."""
+def test_check_mode_on_a_host_without_mgetty_warns_and_writes_nothing(run_module, tmp_path):
+    """A check-mode run on a host without mgetty yet: no login.config, not even its directory. The
+    role's one task shows the file it would write and the warning, and writes nothing."""
     variables = role_variables(mgetty_login_config_version=1, mgetty_insecure_logins_before_callback=True)
-    args = task_args(variables, 'Warn that login.config accepts logins before a callback')
-    args['path'] = str(tmp_path / 'login.config')
+    args = task_args(variables)
+    args['path'] = str(tmp_path / 'mgetty' / 'login.config')
     res = run_module(login_config.main, args, check_mode=True)
     assert not res.failed, res
-    assert not res['changed']
+    assert res['changed']
+    assert '/AutoPPP/' in res['diff']['after'] and res['diff']['before'] == '', res
     assert any('before any callback' in w for w in res.get('warnings', [])), res
-    assert not os.path.exists(args['path'])
+    assert not os.path.exists(tmp_path / 'mgetty')
 
 
 def validate(variables):
