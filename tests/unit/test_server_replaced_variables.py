@@ -20,7 +20,7 @@ SERVER = {
     'server_mgetty_respawn': 'none',
     'server_lan_interfaces': ['eth0'],
 }
-TASK = "Check every step's settings, stop on all their problems at once, and warn about replaced variables"
+TASK = "Check the platform and every step's settings, stop on all their problems at once, and warn"
 
 
 def check_output(tmp_path, host_vars, *args):

@@ -37,8 +37,8 @@ def test_the_server_role_reports_every_step_problem_once_naming_the_server_varia
     failures = re.findall(r'TASK \[([^\]]+)\] \*+\n(?:(?!TASK \[).)*?fatal: \[localhost\]: FAILED! => (\{.*\})', run.stdout,
                           re.S)
     assert [task for task, result in failures] == [
-        "dialin.callback.server : Check every step's settings, stop on all their problems at once,"
-        " and warn about replaced variables"], output
+        "dialin.callback.server : Check the platform and every step's settings, stop on all their problems at"
+        " once, and warn"], output
     for role in ('modem', 'ppp_server', 'ip_forward', 'mgetty', 'callback'):
         assert 'TASK [dialin.callback.%s : Validate ' % role not in run.stdout, (role, output)
     # What the mgetty and callback roles' checks read from the host was read for the server's.
@@ -50,3 +50,16 @@ def test_the_server_role_reports_every_step_problem_once_naming_the_server_varia
         ' server_callback_users[0] ("call"): number 42798 was read by YAML as a number (a leading 0 is octal in'
         ' YAML 1.1, and leading zeros and a leading + are lost): quote it as written, e.g. number: "42798", or'
         ' number: "0123456" if you wrote 0123456.'), message
+
+
+def test_an_unsupported_platform_comes_first_in_the_server_role_s_one_failure(tmp_path):
+    """Under the server role the platform is checked with everything else, before anything is written:
+    a release outside the list (given as an extra variable) is the failure's first problem."""
+    run = run_server_checks(tmp_path, INVENTORY % json.dumps(sys.executable), '-e', '{"__common_platforms": ["Debian_11"]}')
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    failures = re.findall(r'TASK \[([^\]]+)\] \*+\n(?:(?!TASK \[).)*?fatal: \[localhost\]: FAILED! => (\{.*\})', run.stdout,
+                          re.S)
+    assert len(failures) == 1 and failures[0][0].startswith('dialin.callback.server : Check the platform'), output
+    message = json.loads(failures[0][1])['msg']
+    assert re.match(r'dialin\.callback\.server supports Debian_11; this host runs \S+ \S+\. server_ppp_users\[0\]', message), message
