@@ -266,7 +266,7 @@ def test_disabled_metrics_are_removed_and_come_back(host, exporter):
     host.state = None
     run = host.ansible.run(dict(CONFIGS["A"](), mgetty_metrics_enabled=False), "--diff")
     assert run.rc == 0, run.failure_text or run.tail(60)
-    assert "changed: [" in task_block(run.output, "Stop and disable the metrics timer")
+    assert "changed: [" in task_block(run.output, "Stop and disable the metrics timer and any run of it")
     assert "changed: [" in task_block(run.output, "Remove the metrics program and its timer or cron entry")
     assert "changed: [" in task_block(run.output, "Remove the metrics file and the run lock")
     left = ctr.sh(f"ls -d /usr/local/lib/dialin-callback/metrics /etc/systemd/system/{UNIT}.service "
