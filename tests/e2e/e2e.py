@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
@@ -199,10 +200,14 @@ class Setup:
         steps = [('rootfs', self.rootfs)]
         if self.with_kernel:
             steps += [('kernel', self.kernel), ('initrd', self.make_initrd)]
-        for name, step in steps:
-            t = time.monotonic()
-            step()
-            self.timings[name] = time.monotonic() - t
+        # One builder at a time per release: the e2e test and a rehearsal (tests/e2e/rehearse.py) that
+        # start together share the work directory's cache.
+        with open(os.path.join(self.workdir, '.setup.lock'), 'w', encoding='ascii') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for name, step in steps:
+                t = time.monotonic()
+                step()
+                self.timings[name] = time.monotonic() - t
 
     def rootfs(self) -> None:
         key = sha256_of(self.suite, *self.mirrors, *ROOT_PACKAGES, 'v1')
@@ -435,9 +440,11 @@ def release_roots(rundir: str) -> None:
                 shutil.rmtree(path + suffix)
 
 
-def prepare_roots(combo: Combo, setups: dict) -> tuple[str, str]:
+def prepare_roots(combo: Combo, setups: dict, devices: list | None = None,
+                  guest: str = 'orchestrate.py') -> tuple[str, str]:
     """Copies of the server's and the caller's base roots (overlay mounts, else cp), plus
-    the harness's pieces."""
+    the harness's pieces. devices: the server's ports (default: those of vars/e2e.yml); guest: the
+    script init runs once the phone lines are up (guest/orchestrate.py, the scenarios)."""
     rundir = combo.rundir
     release_roots(rundir)
     os.makedirs(rundir, exist_ok=True)
@@ -461,8 +468,10 @@ def prepare_roots(combo: Combo, setups: dict) -> tuple[str, str]:
     # the port's mode even in an offline root (server_verify_ports: false), and fails
     # when the port is missing. Placeholders in the root's /dev satisfy it; in the VM
     # a devtmpfs is mounted over that /dev.
-    for port in load_vars().get('server_ports', []):
-        placeholder = os.path.join(server, 'dev', port['device'])
+    if devices is None:
+        devices = [port['device'] for port in load_vars().get('server_ports', [])]
+    for device in devices:
+        placeholder = os.path.join(server, 'dev', device)
         if not os.path.lexists(placeholder):
             write(placeholder, '', 0o660)
     for d in ('e2e/caller', 'e2e/tests', 'e2e/out'):
@@ -484,7 +493,7 @@ def prepare_roots(combo: Combo, setups: dict) -> tuple[str, str]:
         lines.append(ln)
         if ln.startswith('si::sysinit:'):
             lines.append('e2::sysinit:/usr/bin/python3 /e2e/tests/e2e/guest/vm_sysinit.py')
-    lines.append('e3:2345:once:/usr/bin/python3 /e2e/tests/e2e/guest/orchestrate.py')
+    lines.append(f'e3:2345:once:/usr/bin/python3 /e2e/tests/e2e/guest/{guest}')
     write(inittab, '\n'.join(lines) + '\n')
     return server, caller
 
@@ -674,26 +683,30 @@ class VmCpu(threading.Thread):
         return self.seconds
 
 
-def boot(combo: Combo, setup: Setup, timeout: int, cpus: int) -> float:
+def boot(combo: Combo, setup: Setup, timeout: int, cpus: int, cfg: dict | None = None,
+         line_status_args: dict | None = None) -> float:
+    """Boots the combination's VM; cfg: what the guest script reads (default: vars/e2e.yml's
+    e2e_guest); line_status_args: the line_status payload's arguments (default: the e2e test's)."""
     rundir, server, caller = combo.rundir, combo.server, combo.caller
     out = os.path.join(rundir, 'out')
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    cfg = load_vars()['e2e_guest']
+    cfg = dict(load_vars()['e2e_guest'] if cfg is None else cfg)
     # The guest stops starting scenarios in time to report before the hard timeout.
     cfg['budget_seconds'] = max(timeout - 45, 30)
     write(os.path.join(out, 'config.json'), json.dumps(cfg, indent=1))
     if os.path.isdir(os.path.join(rundir, FORMER_ACCOUNTS)):
         shutil.move(os.path.join(rundir, FORMER_ACCOUNTS), os.path.join(out, FORMER_ACCOUNTS))
-    problem = line_status_step.build(out, ansible_env(rundir), COLLECTION)
+    problem = line_status_step.build(out, ansible_env(rundir), COLLECTION, line_status_args)
     if problem:
         log(f'line_status: {problem}')
     # The revoked-in-call scenario's module (it signals processes: built without running here).
-    problem = ansiballz.build(out, ansible_env(rundir), COLLECTION, 'dialin_session',
-                              {'users': [cfg['smoke_user']], 'ports': [os.path.basename(cfg['server_line']['device'])]},
-                              'dialin_session_module.py', run_here=False)
-    if problem:
-        log(f'dialin_session: {problem}')
+    if 'smoke_user' in cfg:
+        problem = ansiballz.build(out, ansible_env(rundir), COLLECTION, 'dialin_session',
+                                  {'users': [cfg['smoke_user']], 'ports': [os.path.basename(cfg['server_line']['device'])]},
+                                  'dialin_session_module.py', run_here=False)
+        if problem:
+            log(f'dialin_session: {problem}')
     console = os.path.join(rundir, 'console.log')
 
     accel, why = accelerator()
@@ -937,14 +950,12 @@ def host_side_checks(results: dict, events: list, syslog: list) -> tuple[list, l
     return checks, summary
 
 
-def secret_scan(rundir: str) -> dict:
-    """Every output of the run (the Ansible logs, the console, the guest's logs and results) is
-    searched for every PAP password of the test data, the wrong one included."""
-    data = load_vars()
-    secrets = {data['e2e_ppp_password']} | {p['client_ppp_password'] for p in data['e2e_client_peers']
-                                            if p.get('client_ppp_password')}
-    # also as JSON writes them (Ansible's output): the password has quotes and a backslash
-    secrets |= {json.dumps(s)[1:-1] for s in secrets}
+def files_holding(rundir: str, secrets) -> tuple[list, int]:
+    """The files of a run's outputs (the roots and Ansible's temporary files left out: the roots'
+    pap-secrets hold the passwords) that hold one of the secrets, as written or as JSON writes it
+    (Ansible's output); and how many files were searched."""
+    needles = {s for s in secrets if s}
+    needles |= {json.dumps(s)[1:-1] for s in needles}
     found, scanned = [], 0
     roots = {os.path.join(rundir, d)
              for d in ('server', 'caller', 'server.upper', 'caller.upper', 'server.work', 'caller.work', 'ansible-tmp')}
@@ -957,7 +968,17 @@ def secret_scan(rundir: str) -> dict:
             with open(path, 'rb') as fh:
                 text = fh.read()
             scanned += 1
-            found += [f'{path}: {s[:3]}...' for s in secrets if s.encode() in text]
+            found += [f'{path}: {s[:3]}...' for s in needles if s.encode() in text]
+    return found, scanned
+
+
+def secret_scan(rundir: str) -> dict:
+    """Every output of the run (the Ansible logs, the console, the guest's logs and results) is
+    searched for every PAP password of the test data, the wrong one included."""
+    data = load_vars()
+    secrets = {data['e2e_ppp_password']} | {p['client_ppp_password'] for p in data['e2e_client_peers']
+                                            if p.get('client_ppp_password')}
+    found, scanned = files_holding(rundir, secrets)
     return {'name': f'no PAP password in any output of the run ({scanned} files searched)',
             'ok': scanned > 0 and not found, 'detail': '; '.join(found)}
 

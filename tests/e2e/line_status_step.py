@@ -26,9 +26,10 @@ REPORT = 'line_status.json'
 MODULE_ARGS = {'ports': ['ttyS1'], 'since': '0', 'syslog_source': 'files', 'syslog_files': ['/e2e/out/syslog.log']}
 
 
-def build(out: str, env: dict, cwd: str) -> str:
-    """Writes out/line_status_module.py; returns '' or what went wrong."""
-    return ansiballz.build(out, env, cwd, 'line_status', MODULE_ARGS, PAYLOAD)
+def build(out: str, env: dict, cwd: str, args: dict | None = None) -> str:
+    """Writes out/line_status_module.py (args: the module's, default MODULE_ARGS); returns '' or what
+    went wrong."""
+    return ansiballz.build(out, env, cwd, 'line_status', MODULE_ARGS if args is None else args, PAYLOAD)
 
 
 def expected_calls(results: dict) -> list:

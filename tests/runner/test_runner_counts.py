@@ -78,7 +78,7 @@ def test_check_against_a_floor():
 def test_the_floors_file_names_every_job_of_the_runner():
     runner = (TOP / 'scripts' / 'test').read_text()
     scenarios = re.search(r'^scenarios=\(([^)]*)\)', runner, re.M).group(1).split()
-    names = {'unit', 'unit (modem emulator)', 'sanity', 'lint', 'e2e', 'usb', 'faults', 'install'}
+    names = {'unit', 'unit (modem emulator)', 'sanity', 'lint', 'e2e', 'usb', 'faults', 'install', 'rehearse'}
     names |= {'molecule ' + s for s in scenarios}
     floors = counts.floors(TOP / 'tests' / 'floors.txt')
     assert set(floors) == names

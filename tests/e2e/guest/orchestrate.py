@@ -914,16 +914,21 @@ def main() -> None:
         note('error: ' + RESULTS['error'])
     finally:
         RESULTS['timings']['orchestrator_total'] = time.time() - T_BOOT
-        line_status_report()
-        collect_logs()
-        with open(os.path.join(OUT, 'results.json.tmp'), 'w', encoding='utf-8') as f:
-            json.dump(RESULTS, f, indent=1)
-        os.rename(os.path.join(OUT, 'results.json.tmp'), os.path.join(OUT, 'results.json'))
-        note('done, powering off')
-        os.sync()
-        time.sleep(0.5)
-        with open('/proc/sysrq-trigger', 'w', encoding='ascii') as f:
-            f.write('o')
+        finish()
+
+
+def finish() -> None:
+    """line_status after the calls, the logs, results.json; then the VM is powered off."""
+    line_status_report()
+    collect_logs()
+    with open(os.path.join(OUT, 'results.json.tmp'), 'w', encoding='utf-8') as f:
+        json.dump(RESULTS, f, indent=1)
+    os.rename(os.path.join(OUT, 'results.json.tmp'), os.path.join(OUT, 'results.json'))
+    note('done, powering off')
+    os.sync()
+    time.sleep(0.5)
+    with open('/proc/sysrq-trigger', 'w', encoding='ascii') as f:
+        f.write('o')
 
 
 if __name__ == '__main__':

@@ -83,9 +83,11 @@ def main() -> int:
         note(f'{EMULATOR} is missing: no phone lines')
         return 0
     ready = '/run/e2e-modememu.ready'
+    # The rehearsal (tests/e2e/rehearse.py) gives every line: one per server port and per caller's number.
+    lines = cfg.get('lines') or [cfg['server_line'], cfg['caller_line']]
     cmd = [sys.executable, EMULATOR, '--bind',
-           '--line', f'{cfg["server_line"]["device"]}={cfg["server_line"]["number"]}',
-           '--line', f'{cfg["caller_line"]["device"]}={cfg["caller_line"]["number"]}',
+           *[arg for line in lines for arg in ('--line', f'{line["device"]}={line["number"]}')],
+           *(['--caller-id'] if cfg.get('caller_id') else []),
            '--log', os.path.join(OUT, 'events.jsonl'),
            '--pidfile', '/run/e2e-modememu.pid', '--ready', ready]
     note('starting ' + ' '.join(cmd))
