@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: modem_port
-short_description: Check a modem's serial port, optionally talk to the modem
+short_description: Check a modem's serial port, optionally talk to the modem or set its owner and mode
 version_added: 0.1.0
 description:
   - Read-only checks of the serial port a modem is attached to, in this order
@@ -42,20 +42,34 @@ description:
   - The probe's lock files are removed when it ends, also on a timeout, an error, or C(SIGTERM), C(SIGHUP)
     or C(SIGINT) (turned into a failure). Only a C(SIGKILL) can leave one behind, and its PID is then dead,
     a stale lock that every UUCP program, this module included, removes.
-  - Nothing else is changed (the result's C(changed) is always false); check mode behaves the same.
+  - With O(owner), O(group) or O(mode), once the checks above passed and only when the port is not in use
+    (see RV(in_use); a call, a callback or mgetty's set-up sets the line's owner and mode itself),
+    the real device gets them; the result is then changed when one differed. Nothing else is changed.
 author:
   - dialin.callback maintainers (@dialin)
 extends_documentation_fragment:
   - dialin.callback.attributes
-  - dialin.callback.attributes.read_only
+  - dialin.callback.attributes.writes
 attributes:
   check_mode:
-    details: The module never changes anything; in check mode it runs the same checks (and probe).
+    details: >-
+      The checks (and the probe) run as without check mode; O(owner), O(group) and O(mode) are
+      compared and reported as changes, not set.
+  diff_mode:
+    details: The device's owner, group and mode before and after, when O(owner), O(group) or O(mode) is given.
 options:
   path:
     description: The modem's port, usually a symlink made by a udev rule.
     type: path
     default: /dev/modem
+  prefer_path:
+    description:
+      - A path checked instead of O(path) when it exists (as a link, even a dangling one), for example the
+        udev link C(/dev/dialin-callback/ttyUSB0) of a USB modem found by its serial number, which points
+        at the tty the modem has now; O(path) is then the name to fall back on (no udev, the modem
+        unplugged). RV(path) says which one was checked.
+    type: path
+    version_added: 0.1.0
   probe:
     description:
       - Talk to the modem (C(AT), then C(ATI)), holding the line's UUCP lock while it talks.
@@ -103,6 +117,22 @@ options:
     type: list
     elements: str
     default: []
+  owner:
+    description:
+      - Owner of the real device (a name or a UID), set when the port is not in use.
+    type: str
+    version_added: 0.1.0
+  group:
+    description:
+      - Group of the real device (a name or a GID), set when the port is not in use.
+    type: str
+    version_added: 0.1.0
+  mode:
+    description:
+      - Mode of the real device (octal as a string, such as V('0660'), or symbolic), set when the port is
+        not in use.
+    type: raw
+    version_added: 0.1.0
   holder_on_line:
     description:
       - An allowed holder's lock counts as the service's own only while that process is on the port
@@ -143,6 +173,14 @@ EXAMPLES = r'''
     allowed_holders: [mgetty, callback, login, pppd]
     holder_on_line: true
 
+- name: Give an idle port to mgetty's owner and mode; a port in a call is left as its call set it
+  dialin.callback.modem_port:
+    path: /dev/ttyS1
+    allowed_holders: [mgetty, callback, login, pppd]
+    owner: root
+    group: dialout
+    mode: "0660"
+
 - name: Probe a modem that must answer now; fail when the line is busy
   dialin.callback.modem_port:
     path: /dev/ttyS1
@@ -152,6 +190,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+path:
+  description: The path checked, O(path) or O(prefer_path) when that exists.
+  returned: always
+  type: str
+  sample: /dev/ttyS1
 device:
   description: Real path of the port (symlinks resolved).
   returned: when the path exists
@@ -173,7 +216,9 @@ is_tty:
   type: bool
   sample: true
 in_use:
-  description: Whether the port is locked by one of O(allowed_holders) (it is then neither opened nor probed).
+  description:
+    - Whether the port is locked by one of O(allowed_holders) (it is then neither opened nor probed, and
+      O(owner), O(group) and O(mode) are not set).
   returned: always
   type: bool
   sample: false
@@ -443,6 +488,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', default='/dev/modem'),
+            prefer_path=dict(type='path'),
             probe=dict(type='bool', default=False),
             timeout=dict(type='float', default=5),
             speed=dict(type='int', default=38400),
@@ -451,12 +497,17 @@ def main():
             holder_on_line=dict(type='bool', default=False),
             probe_required=dict(type='bool', default=False),
             commands=dict(type='list', elements='str', default=[]),
+            owner=dict(type='str'),
+            group=dict(type='str'),
+            mode=dict(type='raw'),
         ),
         supports_check_mode=True,
     )
     p = module.params
     path = p['path']
-    result = dict(changed=False, device=None, link_target=None, is_char_device=False,
+    if p['prefer_path'] and os.path.lexists(p['prefer_path']):
+        path = p['prefer_path']
+    result = dict(changed=False, path=path, device=None, link_target=None, is_char_device=False,
                   is_tty=False, in_use=False, driver=None,
                   lock=dict(path=None, pid=None, alive=False, stale=False, holder=None, user=None, foreign=False),
                   probe=dict(ok=None, response=None, identity=[], answers=[], lock_files=[], skipped=None))
@@ -551,7 +602,29 @@ def main():
             signal.signal(signum, handler)
     if interrupted:
         module.fail_json(msg='probe of %s %s; its lock files were removed' % (device, interrupted), **result)
+    set_attributes(module, device, result)
     module.exit_json(**result)
+
+
+def set_attributes(module, device, result):
+    """The idle port's owner, group and mode (in check mode only compared), with their diff."""
+    p = module.params
+    if p['owner'] is None and p['group'] is None and p['mode'] is None:
+        return
+    diff = dict(before=dict(path=device), after=dict(path=device))
+    changed = False
+    try:
+        if p['owner'] is not None:
+            changed = module.set_owner_if_different(device, p['owner'], changed, diff, expand=False)
+        if p['group'] is not None:
+            changed = module.set_group_if_different(device, p['group'], changed, diff, expand=False)
+        if p['mode'] is not None:
+            changed = module.set_mode_if_different(device, p['mode'], changed, diff, expand=False)
+    except (IOError, OSError) as e:
+        module.fail_json(msg='cannot set the owner, group or mode of %s: %s' % (device, to_native(e)), **result)
+    result['changed'] = changed
+    if module._diff:
+        result['diff'] = diff
 
 
 def skip_probe(module, result, reason):

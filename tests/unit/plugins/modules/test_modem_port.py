@@ -698,3 +698,112 @@ def test_the_lock_of_a_link_named_like_another_line_is_not_the_ports(run_module,
     finally:
         child.kill()
         child.wait()
+
+
+def _mode_of(path):
+    return oct(os.stat(os.path.realpath(path)).st_mode & 0o7777)
+
+
+def test_an_idle_port_gets_its_mode_with_a_diff_and_again_changes_nothing(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    os.chmod(name, 0o620)
+    res = run(run_module, path=name, lock_dir=str(tmp_path), mode='0600')
+    assert not res.failed, res
+    assert res['changed'] is True
+    assert _mode_of(name) == '0o600'
+    assert res['diff']['before']['mode'] == '0620' and res['diff']['after']['mode'] == '0600', res['diff']
+    assert res['diff']['before']['path'] == os.path.realpath(name)
+    again = run(run_module, path=name, lock_dir=str(tmp_path), mode='0600')
+    assert not again.failed and again['changed'] is False, again
+
+
+def test_an_idle_port_s_owner_and_group_are_compared_by_name(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    st = os.stat(name)
+    import grp
+    import pwd
+    res = run(run_module, path=name, lock_dir=str(tmp_path),
+              owner=pwd.getpwuid(st.st_uid).pw_name, group=grp.getgrgid(st.st_gid).gr_name)
+    assert not res.failed, res
+    assert res['changed'] is False
+
+
+def test_check_mode_reports_the_mode_change_and_leaves_the_port(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    os.chmod(name, 0o620)
+    res = run(run_module, check_mode=True, path=name, lock_dir=str(tmp_path), mode='0600')
+    assert not res.failed, res
+    assert res['changed'] is True
+    assert res['diff']['after']['mode'] == '0600'
+    assert _mode_of(name) == '0o620'
+
+
+def test_a_port_in_a_call_keeps_the_mode_its_call_set(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    os.chmod(name, 0o620)
+    child = start_sleep()
+    try:
+        write_lock(tmp_path, os.path.basename(name), child.pid)
+        res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['sleep'], mode='0600')
+        assert not res.failed, res
+        assert res['in_use'] is True and res['changed'] is False
+        assert 'diff' not in res
+        assert _mode_of(name) == '0o620'
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_port_under_a_foreign_lock_fails_and_keeps_its_mode(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    os.chmod(name, 0o620)
+    child = start_sleep()
+    try:
+        write_lock(tmp_path, os.path.basename(name), child.pid)
+        res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['mgetty'], mode='0600')
+        assert res.failed and 'locked by PID %d' % child.pid in res['msg']
+        assert _mode_of(name) == '0o620'
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_mode_that_is_not_one_fails_and_changes_nothing(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    os.chmod(name, 0o620)
+    res = run(run_module, path=name, lock_dir=str(tmp_path), owner=str(os.getuid()), mode='rwx-nonsense')
+    assert res.failed
+    assert res['msg'] == 'mode must be in octal or symbolic form', res['msg']
+    assert _mode_of(name) == '0o620'
+
+
+def test_without_owner_group_or_mode_no_diff_is_returned(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    res = run(run_module, path=name, lock_dir=str(tmp_path))
+    assert not res.failed and res['changed'] is False and 'diff' not in res
+
+
+def test_prefer_path_is_checked_when_it_exists(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    link = tmp_path / 'ttyUSB7'
+    os.symlink(name, str(link))
+    res = run(run_module, path=str(tmp_path / 'no-such-tty'), prefer_path=str(link), lock_dir=str(tmp_path))
+    assert not res.failed, res
+    assert res['path'] == str(link) and res['link_target'] == name
+    assert res['device'] == os.path.realpath(name) and res['is_tty']
+
+
+def test_path_is_checked_when_prefer_path_is_absent(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    res = run(run_module, path=name, prefer_path=str(tmp_path / 'ttyUSB7'), lock_dir=str(tmp_path))
+    assert not res.failed, res
+    assert res['path'] == name and res['device'] == os.path.realpath(name)
+
+
+def test_a_dangling_prefer_path_is_checked_and_fails_naming_it(run_module, pty_pair, tmp_path):
+    dummy, dummy2, name = pty_pair
+    link = tmp_path / 'ttyUSB7'
+    os.symlink(str(tmp_path / 'gone'), str(link))
+    res = run(run_module, path=name, prefer_path=str(link), lock_dir=str(tmp_path))
+    assert res.failed
+    assert res['msg'] == '%s does not exist (dangling symlink to %s)' % (link, tmp_path / 'gone')
