@@ -122,8 +122,10 @@ def test_a_child_of_that_session_passes(check):
 def test_no_record_refuses(check):
     start = time.monotonic()
     assert run(check, 'ttyS1', record=False) == 1
-    # It waited for a record being written (1 s here) before it refused.
-    assert time.monotonic() - start >= 1
+    # It waited for a record being written (1 s here) before it refused, and not much longer: the
+    # wait is bounded by the clock (a caller's pppd gives up on its PAP request after about 30 s).
+    waited = time.monotonic() - start
+    assert 1 <= waited < 4, waited
 
 
 def test_a_record_of_another_process_refuses(check):
