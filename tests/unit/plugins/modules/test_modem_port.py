@@ -738,30 +738,21 @@ def test_check_mode_reports_the_mode_change_and_leaves_the_port(run_module, pty_
     assert _mode_of(name) == '0o620'
 
 
-def test_a_port_in_a_call_keeps_the_mode_its_call_set(run_module, pty_pair, tmp_path):
+# The lock's holder is allowed (the port's own call: left alone, not changed) or not (a foreign lock:
+# the task fails); either way the port keeps the mode it has.
+@pytest.mark.parametrize('holders, in_call', [(['sleep'], True), (['mgetty'], False)])
+def test_a_locked_port_keeps_its_mode(run_module, pty_pair, tmp_path, holders, in_call):
     dummy, dummy2, name = pty_pair
     os.chmod(name, 0o620)
     child = start_sleep()
     try:
         write_lock(tmp_path, os.path.basename(name), child.pid)
-        res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['sleep'], mode='0600')
-        assert not res.failed, res
-        assert res['in_use'] is True and res['changed'] is False
-        assert 'diff' not in res
-        assert _mode_of(name) == '0o620'
-    finally:
-        child.kill()
-        child.wait()
-
-
-def test_a_port_under_a_foreign_lock_fails_and_keeps_its_mode(run_module, pty_pair, tmp_path):
-    dummy, dummy2, name = pty_pair
-    os.chmod(name, 0o620)
-    child = start_sleep()
-    try:
-        write_lock(tmp_path, os.path.basename(name), child.pid)
-        res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=['mgetty'], mode='0600')
-        assert res.failed and 'locked by PID %d' % child.pid in res['msg']
+        res = run(run_module, path=name, lock_dir=str(tmp_path), allowed_holders=holders, mode='0600')
+        if in_call:
+            assert not res.failed, res
+            assert res['in_use'] is True and res['changed'] is False and 'diff' not in res
+        else:
+            assert res.failed and 'locked by PID %d' % child.pid in res['msg']
         assert _mode_of(name) == '0o620'
     finally:
         child.kill()
